@@ -1,0 +1,150 @@
+#!/usr/bin/env python
+"""Run course notebooks in full mode and write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py            # every notebook in notebooks/
+    python benchmarks/run.py 01 05      # chosen ones (by number prefix)
+    python benchmarks/run.py --fast 01  # the same in fast mode (COURSE_FAST=1), results kept apart
+    python benchmarks/run.py --table    # only rebuild RESULTS.md from benchmarks/results/*.json
+
+Each notebook runs in a fresh kernel (nbclient) with COURSE_RESULTS set, so its ``utils.record`` figures are
+collected; the runner adds wall time and the kernel's peak resident memory (ru_maxrss of the kernel and of its
+children), and the machine's description. One JSON per notebook and mode in benchmarks/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = HERE / "results"
+
+PEAK_CELL = (
+    "import resource as _r, json as _j\n"
+    "print('__PEAK__' + _j.dumps({'self': _r.getrusage(_r.RUSAGE_SELF).ru_maxrss,"
+    " 'children': _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss}))"
+)
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu or platform.processor()}, Python {platform.python_version()}"
+
+
+def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
+    with tempfile.TemporaryDirectory() as out:
+        env_backup = dict(os.environ)
+        os.environ["COURSE_RESULTS"] = out
+        os.environ["MPLBACKEND"] = "Agg"
+        if fast:
+            os.environ["COURSE_FAST"] = "1"
+        else:
+            os.environ.pop("COURSE_FAST", None)
+        t0 = time.perf_counter()
+        error = None
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        except Exception as exc:  # record the failure in the table rather than hide it
+            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+        wall = time.perf_counter() - t0
+        os.environ.clear()
+        os.environ.update(env_backup)
+        figures = {}
+        for f in Path(out).glob("*.json"):
+            figures.update(json.loads(f.read_text()).get("figures", {}))
+    peak_kb = None
+    for out in nb.cells[-1].get("outputs", []):
+        text = out.get("text", "")
+        if "__PEAK__" in text:
+            d = json.loads(text.split("__PEAK__", 1)[1].strip())
+            peak_kb = max(d["self"], d["children"])
+    return {
+        "notebook": nb_path.stem, "mode": "fast" if fast else "full", "wall_s": round(wall, 1),
+        "peak_mem_mb": round(peak_kb / 1024, 1) if peak_kb else None, "error": error,
+        "figures": figures, "machine": machine(), "date": dt.date.today().isoformat(),
+    }
+
+
+def fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def write_table() -> Path:
+    rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.py` (`make bench`): each notebook executed top to bottom in a fresh kernel;",
+        "wall time of the whole notebook and peak resident memory of its kernel. Ratio = value / anchor.",
+        "These machines are noisy: compare ratios and repeated runs, not single digits.",
+        "",
+        "| notebook | mode | wall time (s) | peak memory (MB) | status | machine | date |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        status = "ok" if not r.get("error") else f"FAILED: {r['error'][:80]}"
+        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {r['peak_mem_mb']} | {status} "
+                     f"| {r['machine']} | {r['date']} |")
+    for r in rows:
+        lines += ["", f"## {r['notebook']} ({r['mode']} mode)", "",
+                  "| figure | value | anchor | ratio | source |", "|---|---|---|---|---|"]
+        for name, e in r["figures"].items():
+            v, a = e.get("value"), e.get("anchor")
+            ratio = fmt(v / a) if isinstance(v, (int, float)) and isinstance(a, (int, float)) and a else ""
+            unit = f" {e['unit']}" if e.get("unit") else ""
+            lines.append(f"| {name} | {fmt(v)}{unit} | {fmt(a) if a is not None else ''} | {ratio} "
+                         f"| {e.get('source', '')} |")
+    path = HERE / "RESULTS.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("prefixes", nargs="*", help="notebook number prefixes (default: all)")
+    ap.add_argument("--fast", action="store_true", help="run in fast mode (COURSE_FAST=1)")
+    ap.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
+    ap.add_argument("--table", action="store_true", help="only rebuild RESULTS.md")
+    args = ap.parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    failed = 0
+    if not args.table:
+        nbs = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+        if args.prefixes:
+            nbs = [p for p in nbs if any(p.name.startswith(x) for x in args.prefixes)]
+        for p in nbs:
+            print(f"running {p.name} ({'fast' if args.fast else 'full'} mode)...", flush=True)
+            r = run_notebook(p, args.fast, args.timeout)
+            failed += bool(r["error"])
+            (RESULTS / f"{p.stem}.{r['mode']}.json").write_text(json.dumps(r, indent=2))
+            print(f"  {r['wall_s']} s, peak {r['peak_mem_mb']} MB, {len(r['figures'])} figures"
+                  + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
+    print(f"wrote {write_table()}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

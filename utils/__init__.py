@@ -1,0 +1,183 @@
+"""The course's helper package: set-up, fast/full sizes, result recording and friendly checks.
+
+Everything a student must learn lives in the notebooks; this package holds the plumbing that would
+distract from it (seeds, devices, data files, plots, progress bars, exercise checks).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CheckFailed, CourseError, DataError, SettingError
+
+__all__ = [
+    "setup", "device", "pick", "is_fast", "record", "results", "check", "CheckFailed",
+    "timer", "progress", "ROOT", "CourseError", "DataError", "SettingError",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+_STATE = {"notebook": None, "seed": 0, "results": {}}
+
+
+# ----------------------------------------------------------------------------------------------
+# fast / full mode
+# ----------------------------------------------------------------------------------------------
+def is_fast() -> bool:
+    """True when COURSE_FAST is set to 1/true/yes (the test suite sets it; students run full mode)."""
+    return os.environ.get("COURSE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def pick(full, fast):
+    """Return ``full`` normally and ``fast`` when COURSE_FAST=1.
+
+    Every size that shrinks in fast mode (epochs, subset sizes, sample counts) goes through this one
+    function, so the switch is visible in the notebook: ``num_epochs = utils.pick(full=20, fast=1)``.
+    """
+    return fast if is_fast() else full
+
+
+# ----------------------------------------------------------------------------------------------
+# set-up: seeds, device, plot style
+# ----------------------------------------------------------------------------------------------
+def device(verbose: bool = False):
+    """The best available torch device: CUDA, then Apple MPS, then CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        dev = torch.device("cuda")
+        name = torch.cuda.get_device_name(0)
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        dev, name = torch.device("mps"), "Apple GPU (MPS)"
+    else:
+        dev, name = torch.device("cpu"), f"CPU ({os.cpu_count()} cores)"
+    if verbose:
+        print(f"device: {dev} - {name}")
+    return dev
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, numpy and torch so that the same mode on the same machine gives the same figures."""
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # pragma: no cover - torch is a course requirement
+        pass
+
+
+def setup(notebook: str, seed: int = 0, quiet: bool = False):
+    """Prepare a notebook: seeds, device, plot style; print the device and the mode.
+
+    ``notebook`` is the notebook's name without extension (for example ``"01_perceptron"``); it names the
+    file that :func:`record` writes. Returns the torch device to use.
+    """
+    _STATE.update(notebook=notebook, seed=seed, results={}, t0=time.perf_counter())
+    seed_everything(seed)
+    from . import plots
+
+    plots.use_course_style()
+    dev = device()
+    if not quiet:
+        import torch
+
+        mode = "FAST (COURSE_FAST=1: small sizes for tests)" if is_fast() else "FULL (what students run)"
+        print(f"notebook: {notebook} | mode: {mode}")
+        print(f"python {platform.python_version()} | numpy {np.__version__} | torch {torch.__version__} "
+              f"| device: {dev}" + ("" if dev.type != "cpu" else " (no GPU found: everything runs on the CPU)"))
+    return dev
+
+
+# ----------------------------------------------------------------------------------------------
+# recording headline figures
+# ----------------------------------------------------------------------------------------------
+def _to_builtin(value):
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def record(name: str, value, anchor=None, source: str | None = None, unit: str | None = None):
+    """Record a headline figure of this notebook (for example ``record("test_accuracy", 0.991)``).
+
+    ``anchor`` is a number to compare with (a paper's figure, a target) and ``source`` says where it comes
+    from; the benchmark table shows value / anchor. When the environment variable COURSE_RESULTS names a
+    folder, the records go to ``$COURSE_RESULTS/<notebook>.json``; otherwise they are only printed.
+    """
+    nb = _STATE["notebook"] or "unnamed"
+    value = _to_builtin(value)
+    entry = {"value": value}
+    if anchor is not None:
+        entry["anchor"] = _to_builtin(anchor)
+    if source:
+        entry["source"] = source
+    if unit:
+        entry["unit"] = unit
+    _STATE["results"][name] = entry
+    shown = f"{value:.4g}" if isinstance(value, float) else f"{value}"
+    extra = f"  (anchor {entry['anchor']}{' - ' + source if source else ''})" if anchor is not None else ""
+    print(f"[record] {name} = {shown}{' ' + unit if unit else ''}{extra}")
+    out = os.environ.get("COURSE_RESULTS")
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{nb}.json"
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data.update({"notebook": nb, "fast": is_fast()})
+        data.setdefault("figures", {})[name] = entry
+        path.write_text(json.dumps(data, indent=2))
+    return value
+
+
+def results() -> dict:
+    """The figures recorded so far in this session."""
+    return dict(_STATE["results"])
+
+
+# ----------------------------------------------------------------------------------------------
+# checks that read well in a notebook
+# ----------------------------------------------------------------------------------------------
+def check(condition, success: str, failure: str | None = None) -> bool:
+    """Verify ``condition``; print ``success`` with a tick, or raise :class:`CheckFailed` with ``failure``.
+
+    Used in the notebooks' *Checks* cells, so that a model that did not learn stops the test suite.
+    """
+    if bool(condition):
+        print(f"\u2714 {success}")
+        return True
+    raise CheckFailed(failure or f"not true: {success}")
+
+
+# ----------------------------------------------------------------------------------------------
+# timing and progress bars
+# ----------------------------------------------------------------------------------------------
+class timer:
+    """Context manager measuring wall time: ``with utils.timer() as t: ...; t.seconds``."""
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        return False
+
+
+def progress(iterable=None, **kwargs):
+    """A progress bar (``tqdm.auto``: a widget in Jupyter, text elsewhere); quiet under the test suite."""
+    from tqdm.auto import tqdm
+
+    kwargs.setdefault("disable", is_fast() and not sys.stdout.isatty() and os.environ.get("COURSE_PROGRESS") != "1")
+    kwargs.setdefault("leave", False)
+    return tqdm(iterable, **kwargs)
