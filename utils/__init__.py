@@ -136,7 +136,6 @@ def record(name: str, value, anchor=None, source: str | None = None, unit: str |
         data.update({"notebook": nb, "fast": is_fast()})
         data.setdefault("figures", {})[name] = entry
         path.write_text(json.dumps(data, indent=2))
-    return value
 
 
 def results() -> dict:
@@ -147,14 +146,14 @@ def results() -> dict:
 # ----------------------------------------------------------------------------------------------
 # checks that read well in a notebook
 # ----------------------------------------------------------------------------------------------
-def check(condition, success: str, failure: str | None = None) -> bool:
+def check(condition, success: str, failure: str | None = None) -> None:
     """Verify ``condition``; print ``success`` with a tick, or raise :class:`CheckFailed` with ``failure``.
 
     Used in the notebooks' *Checks* cells, so that a model that did not learn stops the test suite.
     """
     if bool(condition):
         print(f"\u2714 {success}")
-        return True
+        return None
     raise CheckFailed(failure or f"not true: {success}")
 
 
@@ -181,3 +180,7 @@ def progress(iterable=None, **kwargs):
     kwargs.setdefault("disable", is_fast() and not sys.stdout.isatty() and os.environ.get("COURSE_PROGRESS") != "1")
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)
+
+
+# submodules every notebook uses, importable as utils.data, utils.plots, utils.exercises
+from . import data, exercises, plots  # noqa: E402

@@ -60,7 +60,6 @@ def exercise(wrong: list):
             except Exception as exc:  # the student's code crashed inside the check: say so plainly
                 raise NotYet(f"your answer could not be used ({type(exc).__name__}: {exc})") from None
             print(f"\u2714 Correct! ({fn.__name__.removeprefix('check_').replace('_', ' ')})")
-            return True
 
         REGISTRY[f"{notebook}.{fn.__name__}"] = Exercise(notebook, fn.__name__, wrapper, list(wrong))
         return wrapper
