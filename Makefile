@@ -5,6 +5,10 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.course-installed
 # Per-cell time limit for the executed notebooks (seconds).
 CELL_TIMEOUT ?= 600
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, Binder-like machines) unless told to.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test unit notebooks bench clean help
 
@@ -21,7 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit tests, then every notebook in notebooks/ executed top to bottom by nbval in fast mode.
 test: install
