@@ -31,7 +31,7 @@ lab: install
 test: install
 	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q tests/
 	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
-		--durations=0 notebooks/
+		--durations=15 notebooks/
 
 unit: install
 	COURSE_FAST=1 $(PY) -m pytest -q tests/
