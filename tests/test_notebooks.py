@@ -33,7 +33,8 @@ def test_committed_without_outputs(nb):
 def test_anatomy(nb):
     cells = load(nb)["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# "), "starts with a title"
+    first = cells[1] if "colab-badge" in cells[0].get("metadata", {}).get("tags", []) else cells[0]
+    assert first["cell_type"] == "markdown" and first["source"][0].startswith("# "), "starts with a title"
     for heading in ("Learning objectives", "Exercise", "Summary", "References"):
         assert heading.lower() in text.lower(), f"{nb.name}: no '{heading}' section"
     assert re.search(r"full mode.{0,80}\d+\s*(s|min)", text, re.I | re.S), f"{nb.name}: full-mode time not stated"
@@ -58,3 +59,37 @@ def test_make_test_executes_every_notebook():
         assert flag not in block, f"make test must not skip notebooks ({flag})"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "COURSE_DATA" in ci
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_badge_and_guarded_install_are_stamped(nb):
+    """`python -m utils.delivery stamp` puts both in every notebook from the one REPO_URL."""
+    from utils.authoring import colab_block
+    from utils.delivery import badge_markdown
+
+    cells = load(nb)["cells"]
+    assert "colab-badge" in cells[0]["metadata"].get("tags", []), f"{nb.name}: the first cell must be the Colab badge"
+    assert "".join(cells[0]["source"]) == badge_markdown(nb.name), f"{nb.name}: badge out of date; run the stamp"
+    setup = next(c for c in cells if "setup" in c["metadata"].get("tags", []))
+    assert "\n".join(colab_block()) in "".join(setup["source"]), f"{nb.name}: Colab block out of date; run the stamp"
+
+
+def test_requirements_and_environment_agree():
+    """Binder (environment.yml) and pip (requirements.txt) install the same packages."""
+    import yaml
+
+    def name(spec):
+        return re.split(r"[<>=!~ ;\[]", spec.strip(), 1)[0].lower().replace("_", "-")
+
+    reqs = {name(l) for l in (ROOT / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = set(), set()
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip |= {name(x) for x in dep.get("pip", [])}
+        else:
+            conda.add(name(dep))
+    conda_to_pip = {"pytorch-cpu": "torch", "pytorch": "torch"}
+    in_env = {conda_to_pip.get(n, n) for n in conda | pip} - {"python", "pip"}
+    assert in_env == reqs, f"only in requirements.txt: {sorted(reqs - in_env)}; only in environment.yml: {sorted(in_env - reqs)}"
+    assert any(d.startswith("pytorch-cpu") for d in env["dependencies"] if isinstance(d, str)), "Binder: CPU-only torch"

@@ -60,6 +60,11 @@ def write_notebook(cells, path) -> Path:
     for i, c in enumerate(nb.cells):
         c["id"] = f"c{i:03d}"
     path = Path(path)
+    from .delivery import stamp_notebook  # Colab badge first, Colab-only install block in the set-up cell
+
+    nb.metadata["_course_name"] = path.name
+    stamp_notebook(nb)
+    del nb.metadata["_course_name"]
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return path
@@ -69,15 +74,25 @@ def write_notebook(cells, path) -> Path:
 REPO_URL = "https://github.com/nn-materials-course/nn-materials-course"
 
 
+CLONE_DIR = "/content/nn-materials-course"
+
+
+def colab_block() -> list:
+    """The lines of the set-up cell that run on Google Colab only (torch is never reinstalled or pinned)."""
+    return [
+        'if "google.colab" in sys.modules:  # on Colab only: fetch the course and install what Colab lacks',
+        f"    ![ -d {CLONE_DIR} ] || git clone -q --depth 1 {REPO_URL} {CLONE_DIR}",
+        "    # installs RDKit, ASE, ipywidgets... and keeps Colab's own torch (the course never pins it)",
+        f"    %pip install -q -e {CLONE_DIR}",
+        f'    sys.path.insert(0, "{CLONE_DIR}")',
+    ]
+
+
 def setup_cell(notebook: str, imports: str = "") -> "nbformat.NotebookNode":
     """The standard set-up cell: Colab-only install (never pins torch), imports, ``utils.setup``."""
-    src = (
-        "# Set-up. On Google Colab only, install the course package and what Colab lacks (torch is kept as is).\n"
-        "import sys\n"
-        "if \"google.colab\" in sys.modules:\n"
-        f"    !pip install -q \"nn-materials-course @ git+{REPO_URL}\"\n"
-        + (imports.strip("\n") + "\n" if imports.strip() else "")
-        + "import utils\n"
-        f"dev = utils.setup(\"{notebook}\")"
-    )
+    src = "\n".join(
+        ["# Set-up. On Google Colab only, install the course package and what Colab lacks (torch is kept as is).",
+         "import sys"] + colab_block()
+        + ([imports.strip("\n")] if imports.strip() else [])
+        + ["import utils", f'dev = utils.setup("{notebook}")'])
     return code(src, setup=True)

@@ -1,0 +1,248 @@
+"""Delivery of the course (for authors and instructors): Colab stamping, student edition, slides, static site.
+
+    python -m utils.delivery stamp              # Colab badge + Colab-only install block in every notebook
+    python -m utils.delivery student            # build/student/: notebooks without their worked solutions
+    python -m utils.delivery slides             # build/slides/: one reveal.js deck per notebook
+    python -m utils.delivery site [--fast]      # build/site/: every notebook executed, as a static HTML site
+
+Every command works on all of ``notebooks/``, so a notebook added later is covered with no extra work.
+The repository's address lives in one place: ``utils.authoring.REPO_URL``.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import html
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from .authoring import CLONE_DIR, REPO_URL, colab_block
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BUILD = ROOT / "build"
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def tags(cell) -> list:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Colab: badge and guarded install block
+# ----------------------------------------------------------------------------------------------
+def colab_url(nb_name: str) -> str:
+    owner_repo = REPO_URL.rstrip("/").split("github.com/", 1)[1]
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{nb_name}"
+
+
+def badge_markdown(nb_name: str) -> str:
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(nb_name)})")
+
+
+def stamp_notebook(nb) -> bool:
+    """Put the badge cell first and the Colab block in the set-up cell. Returns True if anything changed."""
+    before = nbformat.writes(nb)
+    name = nb.metadata.get("_course_name")
+    badge = badge_markdown(name)
+    if nb.cells and "colab-badge" in tags(nb.cells[0]):
+        nb.cells[0].source = badge
+    else:
+        cell = nbformat.v4.new_markdown_cell(badge, metadata={"slideshow": {"slide_type": "skip"},
+                                                              "tags": ["colab-badge"]})
+        cell["id"] = "colab-badge"
+        nb.cells.insert(0, cell)
+    setup = [c for c in nb.cells if "setup" in tags(c)]
+    if len(setup) != 1:
+        raise SystemExit(f"{name}: expected exactly one cell tagged 'setup', found {len(setup)}")
+    lines = setup[0].source.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith('if "google.colab" in sys.modules'))
+    except StopIteration:
+        start = next((i + 1 for i, line in enumerate(lines) if line.strip() == "import sys"), None)
+        if start is None:
+            lines.insert(0, "import sys")
+            start = 1
+        lines[start:start] = ["if \"google.colab\" in sys.modules:"]
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+        end += 1
+    lines[start:end] = colab_block()
+    setup[0].source = "\n".join(lines)
+    return nbformat.writes(nb) != before
+
+
+def stamp(paths=None) -> list[Path]:
+    changed = []
+    for p in paths or notebooks():
+        nb = nbformat.read(p, as_version=4)
+        nb.metadata["_course_name"] = p.name
+        did = stamp_notebook(nb)
+        del nb.metadata["_course_name"]
+        if did:
+            nbformat.write(nb, p)
+            changed.append(p)
+    return changed
+
+
+# ----------------------------------------------------------------------------------------------
+# student edition
+# ----------------------------------------------------------------------------------------------
+STUB = ("# Exercise: write your answer here, then run the check in the next cell.\n"
+        "# (The worked solution is in the instructor's edition of the course.)\n")
+
+
+def student_notebook(nb):
+    """A copy of ``nb`` whose worked solutions (cells tagged 'solution') are replaced by an empty stub."""
+    nb = copy.deepcopy(nb)
+    for i, c in enumerate(nb.cells):
+        if "solution" in tags(c):
+            stub = nbformat.v4.new_code_cell(STUB, metadata={"slideshow": {"slide_type": "-"},
+                                                             "tags": ["exercise-answer"]})
+            stub["id"] = c.get("id", f"stub{i}")
+            nb.cells[i] = stub
+    return nb
+
+
+def build_student(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in notebooks():
+        nb = student_notebook(nbformat.read(p, as_version=4))
+        target = out / p.name
+        nbformat.write(nb, target)
+        written.append(target)
+    return written
+
+
+# ----------------------------------------------------------------------------------------------
+# executing, slides and site
+# ----------------------------------------------------------------------------------------------
+def execute(p: Path, fast: bool, timeout: int = 3600):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(p, as_version=4)
+    env = dict(os.environ)
+    os.environ["MPLBACKEND"] = "Agg"
+    if fast:
+        os.environ["COURSE_FAST"] = "1"
+    else:
+        os.environ.pop("COURSE_FAST", None)
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    return nb
+
+
+def build_slides(out: Path, executed: Path | None = None) -> list[Path]:
+    """One reveal.js deck per notebook: from the executed copies in ``executed`` when present (figures
+    included), otherwise from the notebooks as committed (no outputs; present them live with RISE)."""
+    from nbconvert import SlidesExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = SlidesExporter()
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    written = []
+    for p in notebooks():
+        src = executed / p.name if executed and (executed / p.name).exists() else p
+        nb = nbformat.read(src, as_version=4)
+        body, _ = exporter.from_notebook_node(nb)
+        target = out / (p.stem + ".slides.html")
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def _title_and_intro(nb) -> tuple[str, str]:
+    for c in nb.cells:
+        if c.cell_type == "markdown" and c.source.lstrip().startswith("# "):
+            lines = c.source.strip().splitlines()
+            title = lines[0].lstrip("# ").strip()
+            intro = next((ln for ln in lines[1:] if ln.strip() and not ln.startswith(("*", "-", "#"))), "")
+            return title, intro
+    return "(untitled)", ""
+
+
+def build_site(out: Path, fast: bool) -> Path:
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    executed_dir = BUILD / ("executed-fast" if fast else "executed")
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    rows = []
+    for p in notebooks():
+        t0 = time.perf_counter()
+        print(f"executing {p.name} ({'fast' if fast else 'full'} mode)...", flush=True)
+        status = "ok"
+        try:
+            nb = execute(p, fast)
+        except Exception as exc:  # keep building: the page shows the error where it happened
+            status = f"error: {type(exc).__name__}"
+            nb = getattr(exc, "nb", None) or nbformat.read(p, as_version=4)
+        seconds = time.perf_counter() - t0
+        nbformat.write(nb, executed_dir / p.name)
+        body, _ = exporter.from_notebook_node(nb)
+        (out / f"{p.stem}.html").write_text(body, encoding="utf-8")
+        title, intro = _title_and_intro(nb)
+        rows.append((p.stem, title, intro, seconds, status))
+        print(f"  {seconds:.0f} s, {status}", flush=True)
+    items = "\n".join(
+        f'<li><a href="{stem}.html"><b>{html.escape(title)}</b></a>'
+        f'<span class="meta"> · executed in {sec:.0f} s · {html.escape(status)}</span>'
+        f"<p>{html.escape(re.sub(r'[*_`$]', '', intro))}</p></li>"
+        for stem, title, intro, sec, status in rows)
+    mode = "fast mode (COURSE_FAST=1)" if fast else "full mode"
+    index = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Neural networks for materials science</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}}
+li{{margin:1rem 0;list-style:none}} a{{color:#0b5cad;text-decoration:none;font-size:1.1rem}} .meta{{color:#777;font-size:.85rem}}
+p{{margin:.3rem 0 0 0;color:#444}} header p{{color:#555}}</style></head><body>
+<header><h1>Neural networks for materials science</h1>
+<p>A hands-on course in nine notebooks, from Rosenblatt's perceptron to CrystalGAN (chapter 5 of
+<i>Initiation à l'apprentissage automatique en science des matériaux</i>). Every page below was executed
+top to bottom in {mode} on {time.strftime('%Y-%m-%d')}.</p></header>
+<ol>{items}</ol></body></html>"""
+    (out / "index.html").write_text(index, encoding="utf-8")
+    return out / "index.html"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["stamp", "student", "slides", "site"])
+    ap.add_argument("--fast", action="store_true", help="site: execute in fast mode")
+    ap.add_argument("--out", type=Path, help="output folder (default: build/<command>)")
+    args = ap.parse_args(argv)
+    if args.command == "stamp":
+        changed = stamp()
+        print(f"stamped {len(changed)} notebook(s) with {REPO_URL}" + "".join(f"\n  {p.name}" for p in changed))
+    elif args.command == "student":
+        out = args.out or BUILD / "student"
+        n = len(build_student(out))
+        print(f"wrote {n} student notebooks (solutions removed, checks kept) to {out}")
+    elif args.command == "slides":
+        out = args.out or BUILD / "slides"
+        executed = BUILD / "executed" if (BUILD / "executed").exists() else BUILD / "executed-fast"
+        n = len(build_slides(out, executed))
+        print(f"wrote {n} reveal.js decks to {out}" + ("" if executed.exists() else
+              " (from the notebooks without outputs: run `make site` first to include the figures)"))
+    elif args.command == "site":
+        out = args.out or BUILD / "site"
+        print(f"wrote {build_site(out, args.fast)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
