@@ -54,11 +54,15 @@ class Lab:
         tracker.mkdir(parents=True)
         (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
         self.workspaces = Path(tempfile.mkdtemp(prefix="lab-ws-"))
+        # serve a copy: running cells in the browser must never write outputs into the committed notebooks
+        self.root = Path(tempfile.mkdtemp(prefix="lab-notebooks-"))
+        for nb in (ROOT / "notebooks").glob("*.ipynb"):
+            shutil.copy(nb, self.root / nb.name)
 
     def __enter__(self):
         jupyter = Path(sys.executable).with_name("jupyter")
         cmd = [str(jupyter), "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-               f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+               f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
                f"--LabApp.user_settings_dir={self.settings}", f"--LabApp.workspaces_dir={self.workspaces}",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -90,6 +94,7 @@ class Lab:
         self.logf.close()
         shutil.rmtree(self.settings, ignore_errors=True)
         shutil.rmtree(self.workspaces, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def run_all_cells(page, timeout_s: float = 600) -> None:
