@@ -100,6 +100,19 @@ MANIFEST: dict[str, DataSet] = {
         citation="Polykovskiy et al. (2020), Front. Pharmacol. 11:565644, doi:10.3389/fphar.2020.565644",
         notes="The notebooks use the committed subset built from these files by data/make_moses_subset.py.",
     ),
+    "moses_subset": DataSet(
+        "moses_subset",
+        (
+            DataFile("moses/train_subset.csv.gz", "dcea3cf051e1ac12434af1f43ff635f1d8598f19151bde1d72ce86fe0f63c51e",
+                     "https://raw.githubusercontent.com/nn-materials-course/nn-materials-course/main/data/moses/train_subset.csv.gz"),
+            DataFile("moses/test_subset.csv.gz", "9e7c22bfd085e1e45056a71785c98a0c30c96e1864e02ee4d887d2bc8ccab21e",
+                     "https://raw.githubusercontent.com/nn-materials-course/nn-materials-course/main/data/moses/test_subset.csv.gz"),
+        ),
+        licence="MIT (PyPI package molsets 0.3.1); subset committed in this repository (data/moses/)",
+        citation="Polykovskiy et al. (2020), Front. Pharmacol. 11:565644, doi:10.3389/fphar.2020.565644",
+        notes="250 000 train + 10 000 test SMILES drawn at random (seed 0 / 1) by data/make_moses_subset.py; "
+              "committed under data/moses/ (utils.chem.load_moses_subset reads them there first).",
+    ),
 }
 
 

@@ -1,0 +1,108 @@
+"""utils.chem: tokenizer and vocabulary, the committed MOSES subset, RDKit diagnostics, metrics, save/load."""
+import gzip
+import hashlib
+
+import pytest
+
+import utils.data
+from utils import DataError, SettingError, chem
+
+
+@pytest.fixture(scope="module")
+def train():
+    return chem.load_moses_subset("train")
+
+
+def test_subset_files_match_manifest():
+    for split, relpath in chem.SUBSET_FILES.items():
+        f = utils.data.ROOT / "data" / relpath
+        assert f.is_file(), f"committed subset {f} missing"
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == utils.data._find(relpath).sha256
+        with gzip.open(f, "rt") as fh:
+            assert fh.readline().strip() == "SMILES"
+
+
+def test_subset_sizes(train):
+    assert len(train) == 250_000 and len(set(train)) == 250_000
+    assert len(chem.load_moses_subset("test")) == 10_000
+    assert chem.load_moses_subset("train", n=10) == train[:10]
+    with pytest.raises(SettingError):
+        chem.load_moses_subset("valid")
+
+
+def test_tokenizer_keeps_multichar_tokens():
+    assert chem.tokenize("Clc1cc[nH]c1Br") == ["Cl", "c", "1", "c", "c", "[nH]", "c", "1", "Br"]
+    assert chem.tokenize("C[C@@H]1CC%10CC1%10") == ["C", "[C@@H]", "1", "C", "C", "%10", "C", "C", "1", "%10"]
+    assert chem.tokenize("O=[N+]([O-])C") == ["O", "=", "[N+]", "(", "[O-]", ")", "C"]
+    with pytest.raises(SettingError, match="position 2"):
+        chem.tokenize("CCX")
+
+
+def test_tokenizer_round_trip_on_whole_subset(train):
+    vocab = chem.Vocab.build(train)
+    assert vocab.tokens[:3] == list(chem.SPECIALS) and (vocab.pad, vocab.bos, vocab.eos) == (0, 1, 2)
+    assert {"Cl", "Br", "[nH]"} <= set(vocab.tokens) and "l" not in vocab.tokens and "r" not in vocab.tokens
+    for s in train:
+        assert "".join(chem.tokenize(s)) == s
+    for s in train[:2000]:
+        assert vocab.decode(vocab.encode(s)) == s
+
+
+def test_vocab_encode_batch_and_unknown_token():
+    vocab = chem.Vocab.build(["CCO", "c1ccccc1Cl"])
+    X = chem.encode_batch(["CCO", "Cl"], vocab)
+    assert X.shape == (2, 5) and X[0, 0] == vocab.bos and X[0, 4] == vocab.eos and X[1, 3] == vocab.pad
+    assert [vocab.decode(r) for r in X] == ["CCO", "Cl"]
+    with pytest.raises(SettingError, match="never saw"):
+        vocab.encode("CBr")
+    assert chem.Vocab(vocab.tokens).tokens == vocab.tokens
+
+
+@pytest.mark.parametrize("smiles,words", [
+    ("C1CCC", "ring label"), ("CC(C", "never closed"), ("CC)C", "never opened"),
+    ("C(C)(C)(C)(C)C", "valence"), ("c1cccc1", "kekulize"), ("", "empty"), ("CCX", "not part of any"),
+])
+def test_why_invalid(smiles, words):
+    msg = chem.why_invalid(smiles)
+    assert msg and words.lower() in msg.lower(), msg
+    with pytest.raises(SettingError):
+        chem.check_smiles(smiles)
+
+
+def test_valid_molecules_and_canonical():
+    assert chem.why_invalid("CN1c2ncn(C)c2C(=O)N(C)C1=O") is None  # caffeine, as on the slide
+    assert chem.canonical("OCC") == chem.canonical("C(C)O") == "CCO"
+    assert chem.canonical("C1CC") is None
+
+
+def test_metrics():
+    samples = ["CCO", "OCC", "c1ccccc1", "CC(", "CCN"]
+    assert chem.validity(samples) == pytest.approx(0.8)
+    assert chem.uniqueness(samples) == pytest.approx(3 / 4)
+    assert chem.novelty(samples, {"CCO"}) == pytest.approx(2 / 3)
+    assert chem.internal_diversity(["CCO", "CCO"]) == pytest.approx(0.0)
+    div = chem.internal_diversity(["CCO", "c1ccccc1", "CCN", "CC(=O)O"])
+    assert 0.5 < div < 1.0
+    sim = chem.nearest_similarity(["CCO", "c1ccccc1"], ["CCO"])
+    assert sim[0] == pytest.approx(1.0) and sim[1] < 0.5
+    props = chem.properties(["CCO", "bad("])
+    assert list(props.columns) == ["MW", "logP", "QED"] and len(props) == 1
+    assert props.MW[0] == pytest.approx(46.07, abs=0.01)
+    assert list(chem.has_substructure(["c1ccccc1O", "CCO"], "c1ccccc1")) == [True, False]
+
+
+def test_save_and_load_model(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    vocab = chem.Vocab.build(["CCO", "c1ccccc1"])
+    config = dict(embed_dim=8, hidden_size=16, num_layers=2)
+    net = chem.SmilesLSTM(len(vocab), **config)
+    chem.save_model(net, vocab, "tiny", config, validity=0.5)
+    net2, vocab2, ckpt = chem.load_model("tiny")
+    assert vocab2.tokens == vocab.tokens and ckpt["info"]["validity"] == 0.5
+    X = chem.encode_batch(["CCO"], vocab)
+    net.eval()
+    assert torch.allclose(net(X)[0], net2(X)[0])
+    with pytest.raises(DataError, match="06_smiles_rnn"):
+        chem.load_model("absent")
