@@ -1,0 +1,268 @@
+"""Notebook 03's playground: the numpy engine (learning, settings, save/restore, export) and the widget's callbacks,
+all headless."""
+import asyncio
+import json
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from utils import SettingError
+from utils.playground_engine import DATASETS, FEATURES, Engine, make_data
+
+
+# ---- data ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_data_sets_shape_labels_and_seed(name):
+    X, y = make_data(name, noise=0, seed=3)
+    kind, _, n = DATASETS[name]
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert np.all(np.abs(X) <= 6.5)
+    if kind == "classification":
+        assert set(np.unique(y)) == {-1.0, 1.0} and abs(np.mean(y)) < 0.2
+    else:
+        assert np.all(np.abs(y) <= 1.2) and y.std() > 0.1          # plane: (x1 + x2) / 10, as on the page
+    X2, y2 = make_data(name, noise=0, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, make_data(name, noise=0, seed=4)[0])
+
+
+def test_circle_labels_follow_the_radius_without_noise():
+    X, y = make_data("circle", noise=0)
+    assert np.all((np.hypot(X[:, 0], X[:, 1]) < 2.5) == (y > 0))
+
+
+def test_noise_changes_the_data():
+    _, y0 = make_data("xor", noise=0, seed=1)
+    X, y50 = make_data("xor", noise=50, seed=1)
+    assert np.all((X[:, 0] * X[:, 1] >= 0) == (y0 > 0))
+    assert np.mean((X[:, 0] * X[:, 1] >= 0) != (y50 > 0)) > 0.05   # noisy labels cross the axes
+
+
+# ---- learning ------------------------------------------------------------------------------------
+def test_loss_falls_and_accuracy_rises_on_xor():
+    eng = Engine(dataset="xor")
+    start = eng.loss_train
+    eng.train(150)
+    assert eng.loss_train < start / 10
+    assert eng.accuracy("test") > 0.95
+
+
+def test_gradient_matches_finite_differences():
+    eng = Engine(dataset="gauss", hidden=[3, 2], features=["x1", "x2", "sin(x1)"], batch_size=30)
+    F, y = eng._F_train[:30], eng.y_train[:30]
+
+    def loss():
+        return float(np.mean(0.5 * (eng.forward(F) - y) ** 2))
+
+    W_before, b_before = [w.copy() for w in eng.W], [b.copy() for b in eng.b]
+    lr = 1e-3
+    eng.settings["lr"] = lr
+    eng._batch_step(F, y)
+    analytic = [(wb - wa) / lr for wb, wa in zip(W_before, eng.W)]
+    eng.W, eng.b = [w.copy() for w in W_before], b_before
+    h = 1e-6
+    for layer in range(len(eng.W)):
+        for idx in [(0, 0), tuple(np.array(eng.W[layer].shape) - 1)]:
+            eng.W[layer][idx] += h
+            up = loss()
+            eng.W[layer][idx] -= 2 * h
+            down = loss()
+            eng.W[layer][idx] += h
+            assert analytic[layer][idx] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-8)
+
+
+def test_circle_needs_squares_without_hidden_layers():
+    linear = Engine(dataset="circle", hidden=[], features=["x1", "x2"]).train(100)
+    squares = Engine(dataset="circle", hidden=[], features=["x1^2", "x2^2"]).train(100)
+    assert linear.accuracy() < 0.7
+    assert squares.accuracy() > 0.95
+
+
+def test_speed_at_least_50_epochs_per_second():
+    eng = Engine(dataset="circle", hidden=[4, 4], train_ratio=50, batch_size=10, n_points=1000)
+    assert len(eng.y_train) == 500
+    t0 = time.perf_counter()
+    eng.train(50)
+    assert time.perf_counter() - t0 < 1.0 * 2.5   # 50 epochs/s on a quiet machine; margin for a busy one
+
+
+# ---- settings ------------------------------------------------------------------------------------
+def test_settings_take_effect():
+    eng = Engine()
+    assert eng.set(hidden=[3, 3, 3]) == ["weights"] and eng.sizes == [2, 3, 3, 3, 1]
+    assert eng.set(features=["x1", "x1^2", "sin(x2)"]) == ["weights"] and eng.sizes[0] == 3
+    eng.train(3)
+    assert eng.set(lr=0.3) == [] and eng.epoch == 3                       # lr does not reset training
+    assert eng.set(train_ratio=80) == ["data"] and len(eng.y_train) == 400
+    assert eng.set(noise=20) == ["data"]
+    assert eng.set(dataset="spiral") == ["data", "weights"]
+    assert eng.set(problem="regression") == ["data", "weights"]
+    assert eng.settings["dataset"] in ("plane", "multi_gauss")
+    assert eng.set(dataset="gauss") and eng.settings["problem"] == "classification"
+
+
+def test_batch_size_learning_rate_and_activation_change_the_result():
+    base = Engine(dataset="xor").train(5)
+    for change in (dict(batch_size=1), dict(lr=0.1), dict(activation="relu"), dict(regularization="L2", reg_rate=0.3)):
+        other = Engine(dataset="xor", **change).train(5)
+        assert not np.allclose(other.W[0], base.W[0]), change
+
+
+def test_l1_zeroes_weights():
+    eng = Engine(dataset="gauss", hidden=[8, 8], features=list(FEATURES), regularization="L1", reg_rate=0.03)
+    eng.train(60)
+    zeros = sum(int((w == 0).sum()) for w in eng.W)
+    assert zeros > 20 and eng.accuracy() > 0.9
+
+
+@pytest.mark.parametrize("bad,words", [
+    (dict(lr=0), "learning rate"), (dict(lr=-0.1), "learning rate"), (dict(lr=float("nan")), "learning rate"),
+    (dict(hidden=[4, 0]), "1 to 8"), (dict(hidden=[9]), "1 to 8"), (dict(hidden=[1] * 7), "at most 6"),
+    (dict(features=[]), "no input feature"), (dict(features=["x3"]), "unknown feature"),
+    (dict(batch_size=0), "batch size"), (dict(noise=80), "noise"), (dict(train_ratio=5), "ratio"),
+    (dict(activation="softmax"), "activation"), (dict(reg_rate=-1), "regularization rate"),
+    (dict(dataset="moons"), "unknown data set"), (dict(problem="regression", dataset="xor"), "for classification"),
+])
+def test_bad_values_give_a_clear_message_and_change_nothing(bad, words):
+    eng = Engine()
+    before = json.dumps(eng.state_dict())
+    with pytest.raises(SettingError, match=words):
+        eng.set(**bad)
+    assert json.dumps(eng.state_dict()) == before
+
+
+def test_divergence_is_detected_not_hidden():
+    eng = Engine(dataset="plane", activation="linear", hidden=[8, 8], features=list(FEATURES), lr=10)
+    eng.train(20)
+    assert eng.diverged and eng.epoch < 20
+    eng.train(5)                                   # a diverged network stops: no NaN training
+    assert eng.diverged and eng.epoch < 20
+
+
+# ---- save / restore / export ---------------------------------------------------------------------
+def test_save_restore_is_exact_and_training_continues_identically():
+    eng = Engine(dataset="spiral", hidden=[6, 5], features=["x1", "x2", "sin(x1)"], noise=10, seed=7, lr=0.1)
+    eng.train(20)
+    state = json.loads(json.dumps(eng.state_dict()))          # survives JSON
+    twin = Engine.from_state(state)
+    assert twin.settings == eng.settings and twin.epoch == 20 and twin.history == eng.history
+    assert all(np.array_equal(a, b) for a, b in zip(twin.W, eng.W))
+    assert np.array_equal(twin.X_test, eng.X_test)
+    eng.train(10)
+    twin.train(10)
+    assert all(np.array_equal(a, b) for a, b in zip(twin.W, eng.W))
+    assert twin.loss_test == eng.loss_test
+
+
+def test_torch_export_computes_the_same_function():
+    eng = Engine(dataset="spiral", hidden=[5, 3], features=list(FEATURES), activation="relu").train(5)
+    net = eng.to_torch()
+    assert isinstance(net, torch.nn.Module)
+    X = np.random.default_rng(0).uniform(-6, 6, (300, 2))
+    with torch.no_grad():
+        out = net(torch.tensor(X, dtype=torch.float32)).numpy()
+    assert out.shape == (300,)
+    assert np.allclose(out, eng.predict(X), atol=1e-5)
+    assert sum(p.numel() for p in net.parameters()) == eng.n_parameters()
+
+
+# ---- widget --------------------------------------------------------------------------------------
+@pytest.fixture
+def pg():
+    from utils.playground import Playground
+
+    return Playground(dataset="xor")
+
+
+def test_widget_builds_and_draws(pg):
+    assert pg.picture.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pg.redraw_seconds < 1.0
+    for cls in ("pg-play", "pg-step", "pg-reset", "pg-lr", "pg-dataset", "pg-hidden", "pg-picture", "pg-feature-x1sq"):
+        assert any(cls in w._dom_classes for w in list(pg.controls.values()) + [pg.picture]), cls
+
+
+def test_step_button_trains_and_changes_the_picture(pg):
+    before = pg.picture.value
+    pg.controls["step"].click()
+    assert pg.engine.epoch == 1 and pg.picture.value != before
+    assert "epoch 1" in pg.epoch_label.value
+
+
+def test_controls_change_the_engine(pg):
+    pg.controls["lr"].value = 0.3
+    assert pg.engine.settings["lr"] == 0.3
+    pg.controls["feature:x1^2"].value = True
+    assert pg.engine.settings["features"] == ("x1", "x2", "x1^2")
+    pg.controls["hidden"].value = "3, 3, 2"
+    assert pg.engine.settings["hidden"] == (3, 3, 2)
+    pg.controls["add_layer"].click()
+    assert pg.engine.settings["hidden"] == (3, 3, 2, 2)
+    pg.controls["remove_layer"].click()
+    pg.controls["remove_layer"].click()
+    assert pg.engine.settings["hidden"] == (3, 3)
+    before = pg.picture.value
+    pg.controls["dataset"].value = "spiral"
+    assert pg.engine.settings["dataset"] == "spiral" and pg.picture.value != before
+    pg.controls["problem"].value = "regression"
+    assert pg.engine.settings["dataset"] == "plane" and pg.controls["dataset"].value == "plane"
+    before = pg.picture.value
+    pg.controls["show_test"].value = True
+    assert pg.picture.value != before
+
+
+def test_set_from_code_updates_the_controls(pg):
+    assert pg.set(hidden=[8, 8], activation="relu", noise=10, discretize=True)
+    assert pg.controls["hidden"].value == "8, 8" and pg.controls["activation"].value == "relu"
+    assert pg.controls["noise"].value == 10 and pg.controls["discretize"].value
+
+
+def test_bad_values_show_a_message_not_a_traceback(pg):
+    pg.controls["lr"].value = 0.0
+    assert "learning rate" in pg.message.value and pg.engine.settings["lr"] == 0.03
+    pg.controls["hidden"].value = "4, 0"
+    assert "1 to 8" in pg.message.value
+    pg.controls["hidden"].value = "four"
+    assert "commas" in pg.message.value
+    for f in FEATURES:
+        pg.controls[f"feature:{f}"].value = False
+    assert "no input feature" in pg.message.value and pg.engine.settings["features"]
+    assert pg.set(lr=0.1, features=["x1", "x2"]) and pg.message.value == ""
+
+
+def test_reset_and_regenerate(pg):
+    pg.step(5)
+    w = pg.engine.W[0].copy()
+    pg.controls["reset"].click()
+    assert pg.engine.epoch == 0 and not np.array_equal(w, pg.engine.W[0])
+    X = pg.engine.X_train.copy()
+    pg.controls["regenerate"].click()
+    assert not np.array_equal(X, pg.engine.X_train)
+
+
+def test_widget_state_round_trip(pg):
+    pg.set(hidden=[5], features=["x1", "x2", "x1*x2"])
+    pg.step(7)
+    state = pg.state_dict()
+    from utils.playground import Playground
+
+    other = Playground()
+    other.load_state_dict(state)
+    assert other.engine.epoch == 7 and other.controls["hidden"].value == "5"
+    assert other.controls["feature:x1*x2"].value and not other.controls["feature:x1^2"].value
+    assert np.array_equal(other.engine.W[0], pg.engine.W[0])
+
+
+def test_play_and_pause_in_an_event_loop(pg):
+    async def session():
+        pg.controls["play"].value = True
+        await asyncio.sleep(0.5)
+        pg.controls["play"].value = False
+        await asyncio.sleep(0.2)
+
+    asyncio.run(session())
+    assert pg.engine.epoch > 0 and not pg.playing
+    epoch = pg.engine.epoch
+    pg.play()                                   # outside a running loop: a message, no crash
+    assert pg.engine.epoch == epoch and "pg.step" in pg.message.value

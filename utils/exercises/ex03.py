@@ -1,0 +1,115 @@
+"""Exercise checks of notebook 03 (the multilayer perceptron and the playground)."""
+import numpy as np
+
+from . import exercise, expect
+
+_SIZES = [[2, 1], [2, 4, 2, 1], [7, 8, 8, 8, 8, 8, 8, 1], [784, 100, 10], [3, 32, 32, 12]]
+
+
+def _count(sizes):
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+@exercise(wrong=[lambda: (lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))),      # no biases
+                 lambda: (lambda sizes: sum(sizes[1:]) * sizes[0]),                              # all to inputs
+                 lambda: (lambda sizes: sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:])))])  # biases of inputs
+def check_count_parameters(count_parameters):
+    """count_parameters(sizes) = number of weights and biases of a fully connected network with layer sizes
+    [n_inputs, hidden..., n_outputs]."""
+    for sizes in _SIZES:
+        got = count_parameters(list(sizes))
+        want = _count(sizes)
+        expect(int(got) == want, f"for layer sizes {sizes} expected {want} parameters, got {got}. Hint: a layer "
+                                 "of b neurons fed by a neurons has a x b weights and b biases.")
+
+
+def _train_circle(features, epochs=150):
+    from ..playground_engine import Engine
+
+    eng = Engine(dataset="circle", hidden=[], features=list(features), lr=0.03)
+    return eng.train(epochs)
+
+
+@exercise(wrong=[lambda: ["x1", "x2"], lambda: ["sin(x1)", "sin(x2)"], lambda: ["x1*x2"]])
+def check_circle_features(features):
+    """A list of playground features with which a network WITHOUT hidden layer separates the circle data."""
+    from ..playground_engine import FEATURES
+
+    feats = list(features)
+    expect(feats and all(f in FEATURES for f in feats), f"features must be names among {list(FEATURES)}")
+    eng = _train_circle(feats)
+    acc = eng.accuracy("test")
+    expect(acc >= 0.95, f"with {feats} and no hidden layer, test accuracy is {acc:.2f} after 150 epochs (need "
+                        ">= 0.95). Hint: the boundary is x1^2 + x2^2 = 2.5^2; which features make it a straight "
+                        "line for the output neuron?")
+
+
+@exercise(wrong=[lambda: dict(hidden=[8], features=["x1", "x2"], lr=0.1),                # too shallow
+                 lambda: dict(hidden=[8, 8, 8, 8], features=["x1", "x2"], lr=0.1),       # works but too big
+                 lambda: dict(hidden=[8, 8], features=["x1", "x2", "sin(x1)"], lr=0)])  # invalid setting
+def check_small_spiral_network(settings):
+    """Playground settings (hidden, features, lr, activation...) whose network has at most 150 parameters and
+    reaches a spiral test accuracy of at least 0.9 within 200 epochs."""
+    from ..errors import SettingError
+    from ..playground_engine import Engine
+
+    settings = dict(settings)
+    settings.pop("dataset", None)
+    try:
+        eng = Engine(dataset="spiral", **settings)
+    except SettingError as exc:
+        expect(False, f"these settings do not work: {exc}")
+    n = eng.n_parameters()
+    expect(n <= 150, f"this network has {n} parameters (at most 150 allowed). Hint: better features can replace "
+                     "layers.")
+    best = 0.0
+    for _ in range(4):
+        eng.train(50)
+        best = max(best, eng.accuracy("test"))
+        if best >= 0.9:
+            break
+    expect(best >= 0.9, f"test accuracy {best:.2f} after {eng.epoch} epochs with {n} parameters (need >= 0.9). "
+                        "Hint: try the sin features, or a larger learning rate.")
+
+
+def _linear_layers_only():
+    from torch import nn
+
+    return lambda n_in, n_out: nn.Sequential(nn.Linear(n_in, 16), nn.Linear(16, n_out))
+
+
+def _perceptron():
+    from torch import nn
+
+    return lambda n_in, n_out: nn.Linear(n_in, n_out)
+
+
+def _wrong_shape():
+    from torch import nn
+
+    return lambda n_in, n_out: nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+@exercise(wrong=[_linear_layers_only, _perceptron, _wrong_shape])
+def check_make_mlp(make_mlp):
+    """make_mlp(n_in, n_out) returns a torch module mapping (batch, n_in) to (batch, n_out) scores that is NOT an
+    affine function of its input (it has hidden layers with a non-linear activation)."""
+    import torch
+
+    torch.manual_seed(0)
+    for n_in, n_out in ((2, 12), (3, 5)):
+        net = make_mlp(n_in, n_out)
+        expect(isinstance(net, torch.nn.Module), "make_mlp must return a torch.nn.Module")
+        x = torch.randn(64, n_in)
+        with torch.no_grad():
+            out = net(x)
+        expect(tuple(out.shape) == (64, n_out), f"make_mlp({n_in}, {n_out}) maps a batch of 64 inputs to shape "
+                                                f"{tuple(out.shape)}, expected (64, {n_out})")
+        # an affine map f satisfies f((a + b) / 2) = (f(a) + f(b)) / 2 for every a, b
+        a, b = 3 * torch.randn(256, n_in), 3 * torch.randn(256, n_in)
+        with torch.no_grad():
+            gap = (net((a + b) / 2) - (net(a) + net(b)) / 2).abs().max().item()
+            scale = net(a).abs().max().item() + 1e-12
+        expect(gap > 1e-3 * scale, "your network is an affine function of its input: stacked Linear layers "
+                                   "without an activation between them collapse into one Linear layer (a "
+                                   "perceptron-like model). Put a non-linearity (nn.ReLU(), nn.Tanh()) between them.")
