@@ -482,12 +482,13 @@ class Playground:
 
     # ---- drawing --------------------------------------------------------------------------------
     def redraw(self):
-        """Redraw the picture (timed in :attr:`redraw_seconds`)."""
-        t0 = time.perf_counter()
+        """Redraw the picture (timed in :attr:`redraw_seconds`, CPU time in :attr:`redraw_cpu_seconds`)."""
+        t0, c0 = time.perf_counter(), time.process_time()
         c = self.controls
         self.renderer.draw(self.engine, c["show_test"].value, c["discretize"].value)
         self.picture.value = self.renderer.png()
         self.redraw_seconds = time.perf_counter() - t0
+        self.redraw_cpu_seconds = time.process_time() - c0     # without the waiting on a busy machine
         e = self.engine
         self.epoch_label.value = (f"<b>epoch {e.epoch}</b> &nbsp; test loss {e.loss_test:.3f} &nbsp; "
                                   f"training loss {e.loss_train:.3f}")
