@@ -1,7 +1,8 @@
 """Data sets of the course: one manifest, checksummed look-up, download for users, and loaders.
 
-Look-up order for a file (``path``): ``$COURSE_DATA/<file>`` (CI and offline use), then the project's
-cache ``data/cache/<file>`` (git-ignored), then a download from the upstream address into that cache.
+Look-up order for a file (``path``): ``$COURSE_DATA/<file>`` (CI and offline use), then a file committed
+with the course under ``data/<file>`` (small derived subsets), then the project's cache ``data/cache/<file>``
+(git-ignored), then a download from the upstream address into that cache.
 Every file is checked against its sha256 before use; a wrong or missing file raises :class:`DataError`
 with the file, the expected sha256, the address and where to put it. There is never a silent fallback.
 """
@@ -185,7 +186,8 @@ def path(relpath: str, download: bool = True) -> Path:
     """The verified local path of a data file of the manifest (see the module docstring for the order)."""
     f = _find(relpath)
     env = os.environ.get("COURSE_DATA")
-    candidates = ([Path(env) / relpath] if env else []) + [cache_dir() / relpath]
+    # COURSE_DATA (CI, instructors), then files committed with the course (data/...), then the download cache
+    candidates = ([Path(env) / relpath] if env else []) + [ROOT / "data" / relpath, cache_dir() / relpath]
     for c in candidates:
         if c.is_file():
             digest = sha256(c)
