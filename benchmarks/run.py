@@ -33,7 +33,9 @@ RESULTS = HERE / "results"
 PEAK_CELL = (
     "import resource as _r, json as _j\n"
     "print('__PEAK__' + _j.dumps({'self': _r.getrusage(_r.RUSAGE_SELF).ru_maxrss,"
-    " 'children': _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss}))"
+    " 'children': _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss,"
+    " 'cpu': sum(getattr(_r.getrusage(w), a) for w in (_r.RUSAGE_SELF, _r.RUSAGE_CHILDREN)"
+    " for a in ('ru_utime', 'ru_stime'))}))"
 )
 
 
@@ -60,6 +62,7 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
             os.environ["COURSE_FAST"] = "1"
         else:
             os.environ.pop("COURSE_FAST", None)
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
         error = None
         try:
@@ -73,14 +76,16 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
         figures = {}
         for f in Path(out).glob("*.json"):
             figures.update(json.loads(f.read_text()).get("figures", {}))
-    peak_kb = None
+    peak_kb = cpu = None
     for out in nb.cells[-1].get("outputs", []):
         text = out.get("text", "")
         if "__PEAK__" in text:
             d = json.loads(text.split("__PEAK__", 1)[1].strip())
             peak_kb = max(d["self"], d["children"])
+            cpu = d.get("cpu")
     return {
         "notebook": nb_path.stem, "mode": "fast" if fast else "full", "wall_s": round(wall, 1),
+        "kernel_cpu_s": round(cpu, 1) if cpu is not None else None, "load_before": round(load_before, 2),
         "peak_mem_mb": round(peak_kb / 1024, 1) if peak_kb else None, "error": error,
         "figures": figures, "machine": machine(), "date": dt.date.today().isoformat(),
     }
@@ -98,15 +103,18 @@ def write_table() -> Path:
         "# Benchmark results",
         "",
         "Written by `benchmarks/run.py` (`make bench`): each notebook executed top to bottom in a fresh kernel;",
-        "wall time of the whole notebook and peak resident memory of its kernel. Ratio = value / anchor.",
+        "wall time of the whole notebook, CPU time of its kernel (all threads), peak resident memory of the kernel,",
+        "and the machine's 1-minute load average just before the run (above ~0.5 on 2 cores, the machine was shared",
+        "and the wall time is an upper bound). Ratio = value / anchor.",
         "These machines are noisy: compare ratios and repeated runs, not single digits.",
         "",
-        "| notebook | mode | wall time (s) | peak memory (MB) | status | machine | date |",
-        "|---|---|---|---|---|---|---|",
+        "| notebook | mode | wall time (s) | kernel CPU (s) | load before | peak memory (MB) | status | machine | date |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         status = "ok" if not r.get("error") else f"FAILED: {r['error'][:80]}"
-        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {r['peak_mem_mb']} | {status} "
+        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {r.get('kernel_cpu_s', '')} "
+                     f"| {r.get('load_before', '')} | {r['peak_mem_mb']} | {status} "
                      f"| {r['machine']} | {r['date']} |")
     for r in rows:
         lines += ["", f"## {r['notebook']} ({r['mode']} mode)", "",
