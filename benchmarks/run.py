@@ -4,7 +4,7 @@
     python benchmarks/run.py            # every notebook in notebooks/
     python benchmarks/run.py 01 05      # chosen ones (by number prefix)
     python benchmarks/run.py --fast 01  # the same in fast mode (COURSE_FAST=1), results kept apart
-    python benchmarks/run.py --table    # only rebuild RESULTS.md from benchmarks/results/*.json
+    python benchmarks/run.py --table    # only rebuild RESULTS.md (and the README's table) from the JSON files
 
 Each notebook runs in a fresh kernel (nbclient) with COURSE_RESULTS set, so its ``utils.record`` figures are
 collected; the runner adds wall time and the kernel's peak resident memory (ru_maxrss of the kernel and of its
@@ -130,6 +130,39 @@ def write_table() -> Path:
     return path
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def update_readme() -> Path:
+    """Fill the README's notebook table from the results: a link for every notebook that exists, and the
+    measured full-mode wall time (with its peak memory) in the last column; a notebook without a full-mode
+    result keeps its budget there, marked as such."""
+    readme = ROOT / "README.md"
+    lines = readme.read_text().splitlines()
+    for i, line in enumerate(lines):
+        cells = line.split("|")
+        if len(cells) < 7 or not cells[1].strip().isdigit():
+            continue
+        num = cells[1].strip()
+        nb = next(iter(sorted(NOTEBOOKS.glob(f"{num}_*.ipynb"))), None)
+        name = cells[2].strip()
+        stem = name.split("]")[0].lstrip("[") if name.startswith("[") else name
+        if nb is not None:
+            stem = nb.stem
+            cells[2] = f" [{stem}](notebooks/{nb.name}) "
+        res = RESULTS / f"{stem}.full.json"
+        if res.is_file():
+            r = json.loads(res.read_text())
+            if not r.get("error"):
+                cells[-2] = f" {_duration(r['wall_s'])}, {r['peak_mem_mb'] / 1024:.1f} GB (measured) "
+        elif "budget" not in cells[-2] and "measured" not in cells[-2]:
+            cells[-2] = f" {cells[-2].strip()} (budget) "
+        lines[i] = "|".join(cells)
+    readme.write_text("\n".join(lines) + "\n")
+    return readme
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("prefixes", nargs="*", help="notebook number prefixes (default: all)")
@@ -150,7 +183,7 @@ def main(argv=None) -> int:
             (RESULTS / f"{p.stem}.{r['mode']}.json").write_text(json.dumps(r, indent=2))
             print(f"  {r['wall_s']} s, peak {r['peak_mem_mb']} MB, {len(r['figures'])} figures"
                   + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
-    print(f"wrote {write_table()}")
+    print(f"wrote {write_table()} and {update_readme()}")
     return 1 if failed else 0
 
 
