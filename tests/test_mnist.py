@@ -1,0 +1,102 @@
+"""utils.mnist: the two models, the training loop, saving/loading the judge CNN of notebook 08, the benchmark's
+reference network, and the answer of notebook 05's receptive-field exercise."""
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from utils import SettingError, mnist
+from utils.errors import DataError
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_data = pytest.mark.skipif(not os.environ.get("COURSE_DATA"), reason="COURSE_DATA not set (CI sets it)")
+
+
+def test_models_shapes_and_shared_weights():
+    x = torch.randn(5, 1, 28, 28)
+    cnn, mlp = mnist.build_cnn(), mnist.build_mlp()
+    assert cnn(x).shape == (5, 10) and mlp(x).shape == (5, 10)
+    # the slide's claim: shared weights make the CNN smaller than the dense baseline
+    assert mnist.n_params(cnn) < mnist.n_params(mlp) / 2
+
+
+def test_receptive_field_is_ten_pixels():
+    """Exercise 3 of notebook 05: one pixel after the second pooling sees a 10 x 10 square of the input."""
+    torch.manual_seed(0)
+    feats = mnist.build_cnn()[:8].eval()  # conv, pool, BN, ReLU, conv, pool, BN, ReLU
+    for i, m in enumerate(feats):  # average pooling: same footprint, but the gradient reaches all 4 pixels
+        if isinstance(m, torch.nn.MaxPool2d):
+            feats[i] = torch.nn.AvgPool2d(2)
+    x = torch.randn(1, 1, 28, 28, requires_grad=True)
+    out = feats(x)
+    assert out.shape == (1, 32, 7, 7)
+    out[0, :, 3, 3].abs().sum().backward()
+    rows, cols = torch.nonzero(x.grad[0, 0]).unbind(1)
+    assert (rows.max() - rows.min() + 1).item() == 10 and (cols.max() - cols.min() + 1).item() == 10
+
+
+def test_fit_rejects_bad_settings():
+    X, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    for lr in (0, -0.1, float("nan")):
+        with pytest.raises(SettingError):
+            mnist.fit(mnist.build_cnn(), X, y, lr=lr)
+    with pytest.raises(SettingError):
+        mnist.fit(mnist.build_cnn(), X, y, num_epochs=0)
+
+
+def test_fit_learns_a_separable_toy_problem_and_times_training_only():
+    """Two synthetic classes (bright left half / bright right half): a few steps suffice."""
+    torch.manual_seed(0)
+    y = torch.randint(0, 2, (512,))
+    X = torch.randn(512, 1, 28, 28) * 0.3
+    X[y == 0, :, :, :14] += 1.0
+    X[y == 1, :, :, 14:] += 1.0
+    net = mnist.build_cnn()
+    h = mnist.fit(net, X, y, num_epochs=2, batch_size=64, X_test=X, y_test=y, evals_per_epoch=2)
+    assert h["evals"][-1][2] > 0.95 and len(h["evals"]) == 4
+    assert 0 < h["train_seconds"] and [e[0] for e in h["evals"]] == [0.5, 1.0, 1.5, 2.0]
+    # a caller can stop training at an evaluation
+    h2 = mnist.fit(mnist.build_cnn(), X, y, num_epochs=2, batch_size=64, X_test=X, y_test=y, evals_per_epoch=2,
+                   on_eval=lambda h: False)
+    assert len(h2["evals"]) == 1
+
+
+def test_save_and_load_judge(tmp_path):
+    torch.manual_seed(1)
+    net = mnist.build_cnn()
+    net.eval()
+    path = mnist.save_cnn(net, tmp_path / "cnn.pt")
+    judge = mnist.load_judge_cnn(path=path)
+    assert not judge.training
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(judge(x), net(x))
+    torch.save({"not": torch.zeros(1)}, tmp_path / "bad.pt")
+    with pytest.raises(DataError):
+        mnist.load_judge_cnn(path=tmp_path / "bad.pt")
+
+
+def test_default_model_path_is_in_the_course_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    assert mnist.model_path() == tmp_path / "models" / "mnist_cnn.pt"
+
+
+def test_reference_network_of_the_benchmark():
+    spec = importlib.util.spec_from_file_location("mnist_reference", ROOT / "benchmarks" / "mnist_reference.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    net = ref.ReferenceNet()
+    assert sum(p.numel() for p in net.parameters()) == 1_199_882  # as the PyTorch MNIST example
+    assert net(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+@needs_data
+def test_load_tensors_normalised():
+    X, y, X_test, y_test = mnist.load_tensors()
+    assert X.shape == (60000, 1, 28, 28) and X_test.shape == (10000, 1, 28, 28)
+    assert y.dtype == torch.int64 and set(y.unique().tolist()) == set(range(10))
+    assert abs(X.mean().item()) < 1e-3 and abs(X.std().item() - 1) < 1e-2
+    assert torch.allclose(mnist.to_pixels(X[:1]) * 255, torch.as_tensor(0.0) + X[:1].mul(mnist.STD).add(mnist.MEAN)
+                          .mul(255).clamp(0, 255), atol=1e-3)
