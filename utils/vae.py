@@ -1,0 +1,108 @@
+"""Plumbing of notebook 07 (variational autoencoders): MNIST as tensors, batches, latent maps, decoded grids, PCA.
+
+The lesson (encoder, reparameterisation, ELBO, KL annealing, the chemical VAE, latent optimisation) is written out
+in the notebook; this module only keeps the figure and data-shaping code out of its way. The SMILES tokenizer,
+the MOSES subset and the chemistry metrics are in :mod:`utils.chem`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SettingError
+
+
+def mnist_tensors(n_train: int | None = None, n_test: int | None = None):
+    """MNIST as float tensors in [0, 1], flattened: ``(X_train (N, 784), y_train, X_test, y_test)``.
+
+    ``n_train`` / ``n_test`` keep the first digits only (fast mode). Read through :func:`utils.data.load_mnist`.
+    """
+    from . import data
+
+    train, test = data.load_mnist()
+    out = []
+    for ds, n in ((train, n_train), (test, n_test)):
+        X = ds.data[:n].reshape(-1, 28 * 28).float() / 255.0
+        out += [X, ds.targets[:n].clone()]
+    return tuple(out)
+
+
+def batches(n: int, batch_size: int, rng: np.random.Generator):
+    """Index arrays of one epoch: a random permutation of ``range(n)`` cut into batches of ``batch_size``."""
+    if batch_size <= 0:
+        raise SettingError(f"batch_size must be a positive integer, got {batch_size}")
+    perm = rng.permutation(n)
+    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def latent_map(Z, color, ax=None, title: str = "", label: str = "", discrete: bool = False, s: float = 3):
+    """Scatter plot of 2-D latent codes ``Z`` (N, 2) coloured by ``color`` (a digit label or a property)."""
+    import matplotlib.pyplot as plt
+
+    Z, color = np.asarray(Z), np.asarray(color)
+    if Z.ndim != 2 or Z.shape[1] != 2:
+        raise SettingError(f"latent_map draws 2-D codes, got an array of shape {Z.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    cmap = plt.get_cmap("tab10") if discrete else plt.get_cmap("viridis")
+    sc = ax.scatter(Z[:, 0], Z[:, 1], c=color, cmap=cmap, s=s, alpha=0.7,
+                    vmin=-0.5 if discrete else None, vmax=9.5 if discrete else None)
+    cb = plt.colorbar(sc, ax=ax, ticks=range(10) if discrete else None)
+    cb.set_label(label)
+    ax.set(xlabel="$z_1$", ylabel="$z_2$", title=title)
+    return ax
+
+
+def latent_walk(n: int = 15, span: float = 0.95):
+    """A regular ``n`` x ``n`` grid of 2-D latent points at the Gaussian quantiles between (1 - span)/2 and
+    (1 + span)/2, so that equal areas of the grid carry equal prior probability. Returns (n * n, 2), row by row
+    from the top (z_2 decreasing) and left to right (z_1 increasing), as an image is drawn."""
+    from scipy.stats import norm
+
+    q = norm.ppf(np.linspace((1 - span) / 2, (1 + span) / 2, n))
+    z1, z2 = np.meshgrid(q, q[::-1])
+    return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
+
+
+def digit_canvas(images, n: int):
+    """Paste ``n * n`` images of 28 x 28 (row by row) into one (28 n, 28 n) canvas."""
+    images = np.asarray(images).reshape(n, n, 28, 28)
+    return images.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+
+
+def show_canvas(canvas, zs, ax=None, title: str = ""):
+    """Show a canvas from :func:`digit_canvas` with the latent coordinates of its grid on the axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 7))
+    zs = np.asarray(zs)
+    lo1, hi1, lo2, hi2 = zs[:, 0].min(), zs[:, 0].max(), zs[:, 1].min(), zs[:, 1].max()
+    ax.imshow(canvas, cmap="gray_r", extent=(lo1, hi1, lo2, hi2), aspect="auto")
+    ax.grid(False)
+    ax.set(xlabel="$z_1$", ylabel="$z_2$", title=title)
+    return ax
+
+
+def pca_2d(Z):
+    """Project codes ``Z`` (N, d) on their two first principal axes; returns (projected (N, 2), explained share)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    Zc = Z - Z.mean(0)
+    _, s, Vt = np.linalg.svd(Zc, full_matrices=False)
+    share = (s[:2] ** 2).sum() / (s ** 2).sum()
+    return Zc @ Vt[:2].T, float(share)
+
+
+def knn_accuracy(Z_train, y_train, Z_test, y_test, k: int = 5) -> float:
+    """Accuracy of a k-nearest-neighbour vote in the latent space (how well the codes separate the classes)."""
+    import torch
+
+    Z_train, Z_test = torch.as_tensor(np.asarray(Z_train)), torch.as_tensor(np.asarray(Z_test))
+    y_train, y_test = torch.as_tensor(np.asarray(y_train)), torch.as_tensor(np.asarray(y_test))
+    correct = 0
+    for i in range(0, len(Z_test), 1000):
+        d = torch.cdist(Z_test[i:i + 1000], Z_train)
+        idx = d.topk(k, largest=False).indices
+        votes = y_train[idx]
+        pred = torch.mode(votes, dim=1).values
+        correct += (pred == y_test[i:i + 1000]).sum().item()
+    return correct / len(Z_test)
