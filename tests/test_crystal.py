@@ -1,0 +1,84 @@
+"""Unit tests of utils.crystal (notebook 09's plumbing) and of the exercise checks' acceptance of right answers."""
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+from ase.build import bulk
+
+from utils import SettingError, crystal
+from utils.exercises.ex09 import check_fractional, check_min_image_distance, check_penalty
+
+
+def _rocksalt_pdh(a=4.0):
+    atoms = bulk("Pd", "fcc", a=a, cubic=True)
+    h = atoms.copy()
+    h.set_chemical_symbols(["H"] * 4)
+    h.positions += [a / 2, 0, 0]
+    return h + atoms
+
+
+def test_tensor_round_trip_is_exact():
+    atoms = _rocksalt_pdh()
+    t = crystal.to_tensor(atoms)
+    assert t.shape == (4, crystal.N_MAX, 4)
+    assert t[3, :, 3].sum() == 0                     # empty Ni slot: the placeholder
+    back = crystal.from_tensor(t)
+    assert crystal.formula(back) == "Pd4H4"
+    assert np.allclose(back.positions, atoms.positions, atol=1e-5) and np.allclose(back.cell, atoms.cell)
+    assert np.allclose(crystal.to_tensor(back), t)
+    with pytest.raises(SettingError):
+        crystal.from_tensor(t[0])
+
+
+def test_too_many_atoms_is_a_clear_error():
+    with pytest.raises(SettingError):
+        crystal.to_tensor(Atoms("H20", positions=np.random.rand(20, 3) * 5, cell=[5, 5, 5], pbc=True))
+
+
+def test_first_neighbours_use_periodic_images():
+    atoms = _rocksalt_pdh(4.0)
+    fn = crystal.first_neighbours(atoms)
+    assert np.allclose(fn["Pd-Pd"], 4.0 / np.sqrt(2))
+    assert np.allclose(fn["H-H"], 4.0 / np.sqrt(2))
+    one = Atoms("Pd", positions=[[0, 0, 0]], cell=[2.5, 2.5, 2.5], pbc=True)   # only periodic images
+    assert np.allclose(crystal.first_neighbours(one)["Pd-Pd"], 2.5)
+    alloy = atoms.copy()
+    alloy.symbols[4] = "Ni"
+    fn = crystal.first_neighbours(alloy)
+    assert len(fn["Pd-Ni"]) >= 1 and len(fn["Pd-Pd"]) + len(fn["Pd-Ni"]) + len(fn["Ni-Ni"]) == 4
+
+
+def test_constraint_table_flags_violations():
+    good, squeezed = _rocksalt_pdh(4.0), _rocksalt_pdh(2.2)     # 2.2/sqrt(2) = 1.56 A < 1.8 A
+    t = crystal.constraint_table([good, squeezed])
+    assert t["all"].tolist() == [True, False]
+    s = crystal.constraint_shares(t)
+    assert s["all"] == 0.5 and s["ternary"] == 0.0
+    assert np.isclose(t["min_distance"][0], 2.0)
+
+
+def test_is_copy_ignores_metal_names_but_not_geometry():
+    ref = _rocksalt_pdh(4.0)
+    renamed = ref.copy()
+    renamed.symbols[4] = "Ni"
+    assert crystal.is_copy(renamed, [ref])
+    assert not crystal.is_copy(_rocksalt_pdh(4.5), [ref])
+
+
+def test_write_structures_poscar_and_cif(tmp_path):
+    from ase.io import read
+
+    paths = crystal.write_structures([_rocksalt_pdh()], tmp_path)
+    assert [p.suffix for p in paths] == [".POSCAR", ".cif"]
+    back = read(paths[0], format="vasp")
+    assert crystal.formula(back) == "Pd4H4" and np.allclose(back.cell, 4.0 * np.eye(3))
+
+
+def test_exercise_checks_accept_right_answers():
+    check_fractional(lambda T: T[:, 1:, :, :3] @ torch.linalg.inv(T[:, 0, :3, :3])[:, None])
+    check_penalty(lambda d, lo, hi: torch.relu(lo - d) ** 2 + torch.relu(d - hi) ** 2)
+
+    def mid(fa, fb, L):
+        df = np.asarray(fb) - np.asarray(fa)
+        return float(np.linalg.norm((df - np.round(df)) @ L))
+    check_min_image_distance(mid)

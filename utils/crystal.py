@@ -1,0 +1,290 @@
+"""Crystal helpers of notebook 09 (CrystalGAN): the Pd-H / Ni-H data as ase.Atoms, the fixed-size tensor
+representation, first-neighbour distances with periodic boundaries (ASE), novelty, and POSCAR/CIF writing.
+
+What a student must learn (the cross-domain GAN, feature transfer, the differentiable geometric-constraint loss)
+is written out in notebook 09. This module holds the plumbing: reading the MATLAB cell arrays of Nouira et al.
+through ``utils.data``, turning a structure into a tensor and back, and the evaluation, which never looks at the
+training losses: it uses ASE's neighbour list on the decoded ``ase.Atoms``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import data
+from .errors import DataError, SettingError
+
+#: the four slots of the paper's tensor: lattice, hydrogen, first metal, second metal
+SLOTS = ("lattice", "H", "Pd", "Ni")
+SPECIES = ("H", "Pd", "Ni")
+#: largest number of atoms of one species in either data set (Pd6H18 has 18 H); every slot is padded to it
+N_MAX = 18
+#: the paper's first-neighbour window, in angstrom (Nouira et al. 2019)
+D_MIN, D_MAX = 1.8, 3.0
+#: pair types whose first-neighbour distance is constrained: a metal's nearest metal, a hydrogen's nearest hydrogen
+PAIR_TYPES = ("Pd-Pd", "Ni-Ni", "Pd-Ni", "H-H")
+
+_FILES = {"PdH": ("crystalgan/PdH_dataset.mat", "Pd_POSCAR_data"),
+          "NiH": ("crystalgan/NiH_dataset.mat", "Ni_POSCAR_data")}
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------------
+def _n_atoms(block) -> int:
+    """Rows of one cell of the .mat file; a uint8 block of zeros is the 'no atoms' placeholder."""
+    block = np.asarray(block)
+    if block.dtype == np.uint8 and not block.any():
+        return 0
+    return len(block)
+
+
+def load_domain(name: str):
+    """The 35 structures of one domain, ``"PdH"`` or ``"NiH"``, as a list of periodic ``ase.Atoms``.
+
+    Atoms are ordered H, then Pd, then Ni (the slots of the tensor); positions are Cartesian, in angstrom.
+    """
+    from ase import Atoms
+    from scipy.io import loadmat
+
+    if name not in _FILES:
+        raise SettingError(f"unknown domain {name!r}: use 'PdH' or 'NiH'")
+    relpath, key = _FILES[name]
+    cells = loadmat(data.path(relpath))[key]
+    if cells.shape != (35, 4):
+        raise DataError(f"{relpath}: expected a 35 x 4 cell array, got {cells.shape}")
+    out = []
+    for lattice, *blocks in cells:
+        symbols, positions = [], []
+        for sym, block in zip(SPECIES, blocks):
+            n = _n_atoms(block)
+            symbols += [sym] * n
+            positions += [np.asarray(block, dtype=float)[:n]]
+        out.append(Atoms(symbols, positions=np.concatenate(positions), cell=np.asarray(lattice, float), pbc=True))
+    return out
+
+
+def formula(atoms) -> str:
+    """Composition as Pd, Ni, H counts (metals first, as chemists write hydrides): 'Pd2Ni2H4'."""
+    c = Counter(atoms.get_chemical_symbols())
+    return "".join(f"{s}{c[s]}" for s in ("Pd", "Ni", "H") if c[s]) or "(empty)"
+
+
+def counts(atoms) -> dict:
+    """Number of atoms of each species, {'H': n, 'Pd': n, 'Ni': n}."""
+    c = Counter(atoms.get_chemical_symbols())
+    return {s: c[s] for s in SPECIES}
+
+
+# ----------------------------------------------------------------------------------------------
+# tensor representation
+# ----------------------------------------------------------------------------------------------
+def to_tensor(atoms, n_max: int = N_MAX) -> np.ndarray:
+    """The paper's fixed-size tensor of one structure, shape (4, n_max, 4), float32.
+
+    Slot 0: the three lattice vectors (rows 0-2); slot 1: H; slot 2: Pd; slot 3: Ni. Each row is (x, y, z, flag):
+    Cartesian angstrom and an occupancy flag 1 for a real row, 0 for padding (the paper pads with zeros only;
+    the flag tells an atom at the origin from padding). A species that is absent is an empty slot, the
+    'complexity augmentation' placeholder.
+    """
+    t = np.zeros((4, n_max, 4), dtype=np.float32)
+    t[0, :3, :3] = atoms.cell.array
+    t[0, :3, 3] = 1
+    symbols = np.array(atoms.get_chemical_symbols())
+    for k, sym in enumerate(SPECIES, start=1):
+        pos = atoms.positions[symbols == sym]
+        if len(pos) > n_max:
+            raise SettingError(f"{len(pos)} {sym} atoms do not fit in a slot of {n_max} rows")
+        t[k, :len(pos), :3] = pos
+        t[k, :len(pos), 3] = 1
+    return t
+
+
+def from_tensor(t, threshold: float = 0.5):
+    """Decode one tensor (4, n_max, 4) into a periodic ``ase.Atoms``: rows whose flag is above ``threshold``."""
+    from ase import Atoms
+
+    t = np.asarray(t, dtype=float)
+    if t.ndim != 3 or t.shape[0] != 4 or t.shape[2] != 4:
+        raise SettingError(f"a structure tensor has shape (4, n_max, 4), got {t.shape}")
+    symbols, positions = [], []
+    for k, sym in enumerate(SPECIES, start=1):
+        keep = t[k, :, 3] > threshold
+        symbols += [sym] * int(keep.sum())
+        positions.append(t[k, keep, :3])
+    return Atoms(symbols, positions=np.concatenate(positions), cell=t[0, :3, :3], pbc=True)
+
+
+def stack(structures, n_max: int = N_MAX) -> np.ndarray:
+    """Tensors of a list of structures, shape (n, 4, n_max, 4)."""
+    return np.stack([to_tensor(a, n_max) for a in structures])
+
+
+def unstack(tensors, threshold: float = 0.5) -> list:
+    """Decode a batch of tensors (n, 4, n_max, 4) into a list of ``ase.Atoms``."""
+    return [from_tensor(t, threshold) for t in np.asarray(tensors)]
+
+
+# ----------------------------------------------------------------------------------------------
+# geometry (evaluation, independent of any training loss)
+# ----------------------------------------------------------------------------------------------
+def is_sane(atoms, min_length: float = 1.0, max_length: float = 30.0) -> bool:
+    """A cell that ASE can work with: finite, lattice vectors between ``min_length`` and ``max_length`` angstrom,
+    and not flattened (volume at least 10 % of the product of the lengths)."""
+    cell = atoms.cell.array
+    if not (np.isfinite(cell).all() and np.isfinite(atoms.positions).all()):
+        return False
+    lengths = np.linalg.norm(cell, axis=1)
+    return bool(lengths.min() >= min_length and lengths.max() <= max_length
+                and abs(np.linalg.det(cell)) >= 0.1 * lengths.prod())
+
+
+def first_neighbours(atoms, cutoff: float = 5.0) -> dict:
+    """First-neighbour distances (angstrom) by pair type, with periodic boundaries (ASE's neighbour list).
+
+    For every metal atom, the distance to its nearest metal atom (Pd or Ni, periodic images included), filed
+    under 'Pd-Pd', 'Pd-Ni' or 'Ni-Ni'; for every H atom, the distance to its nearest H, under 'H-H'.
+    An atom with no partner within ``cutoff`` gets ``inf``. Returns {pair type: array of distances}.
+    """
+    from ase.neighborlist import neighbor_list
+
+    out = {p: [] for p in PAIR_TYPES}
+    if len(atoms) == 0:
+        return {p: np.array(v) for p, v in out.items()}
+    sym = np.array(atoms.get_chemical_symbols())
+    i, j, d = neighbor_list("ijd", atoms, cutoff)
+    metal = np.isin(sym, ("Pd", "Ni"))
+    for a in range(len(atoms)):
+        same_class = (metal[j] == metal[a]) & (i == a)
+        if not metal[a]:
+            same_class &= sym[j] == "H"
+        if same_class.any():
+            k = np.argmin(np.where(same_class, d, np.inf))
+            dist, partner = d[k], sym[j[k]]
+        else:
+            dist, partner = np.inf, sym[a]  # nothing of the right kind within the cutoff
+        if metal[a]:
+            pair = "-".join(sorted((sym[a], partner), key=("Pd", "Ni").index))
+        else:
+            pair = "H-H"
+        out[pair].append(dist)
+    return {p: np.array(v, dtype=float) for p, v in out.items()}
+
+
+def constraint_table(structures, d_min: float = D_MIN, d_max: float = D_MAX):
+    """One row per structure: for each pair type, True/False (all its first-neighbour distances within
+    [d_min, d_max]) or NaN (pair type absent); 'all' (every constraint holds and the cell is sane),
+    'ternary' (Pd, Ni and H all present), composition, minimum interatomic distance."""
+    import pandas as pd
+
+    rows = []
+    for a in structures:
+        row = {"formula": formula(a), "n_atoms": len(a)}
+        sane = is_sane(a)
+        fn = first_neighbours(a) if sane else {p: np.array([]) for p in PAIR_TYPES}
+        for p in PAIR_TYPES:
+            row[p] = bool(((fn[p] >= d_min) & (fn[p] <= d_max)).all()) if len(fn[p]) else np.nan
+        c = counts(a)
+        row["ternary"] = all(c[s] > 0 for s in SPECIES)
+        row["all"] = sane and len(a) > 0 and all(row[p] is not False for p in PAIR_TYPES if row[p] == row[p])
+        row["min_distance"] = min_distance(a) if sane else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def constraint_shares(table) -> dict:
+    """Share of structures satisfying each pair type's constraint (among those that have the pair type),
+    every constraint ('all'), and share of ternaries ('ternary')."""
+    out = {p: float(table[p].dropna().astype(bool).mean()) if table[p].notna().any() else float("nan")
+           for p in PAIR_TYPES}
+    out["all"] = float(table["all"].mean())
+    out["ternary"] = float(table["ternary"].mean())
+    return out
+
+
+def min_distance(atoms, cutoff: float = 6.0) -> float:
+    """Smallest interatomic distance in angstrom, any species, periodic images included (inf if none < cutoff)."""
+    from ase.neighborlist import neighbor_list
+
+    if len(atoms) == 0:
+        return float("inf")
+    d = neighbor_list("d", atoms, cutoff)
+    return float(d.min()) if len(d) else float("inf")
+
+
+def fingerprint(atoms, cutoff: float = 4.0) -> tuple:
+    """A species-blind description of a structure, for spotting copies: (number of metal atoms, number of H,
+    sorted lattice-vector lengths, sorted first-neighbour distance of every atom to any other atom)."""
+    from ase.neighborlist import neighbor_list
+
+    c = counts(atoms)
+    first = np.full(len(atoms), np.inf)
+    if len(atoms):
+        i, d = neighbor_list("id", atoms, cutoff)
+        np.minimum.at(first, i, d)
+    return (c["Pd"] + c["Ni"], c["H"], np.sort(atoms.cell.lengths()), np.sort(first))
+
+
+def is_copy(atoms, references, tol: float = 0.1) -> bool:
+    """True when ``atoms`` repeats one of ``references`` up to the metal's name: same numbers of metal and H
+    atoms, lattice lengths and per-atom first-neighbour distances within ``tol`` angstrom (largest difference).
+    A Pd-Ni-H cell that is a training Pd-H cell with some Pd renamed Ni counts as a copy.
+    ``references``: structures, or their fingerprints (faster when testing many structures)."""
+    n_m, n_h, lengths, first = fingerprint(atoms)
+    for ref in references:
+        r_m, r_h, r_len, r_first = ref if isinstance(ref, tuple) else fingerprint(ref)
+        if (n_m, n_h) != (r_m, r_h):
+            continue
+        fin = np.isfinite(first) & np.isfinite(r_first)
+        if (np.abs(lengths - r_len).max() < tol and (np.isfinite(first) == np.isfinite(r_first)).all()
+                and (not fin.any() or np.abs(first[fin] - r_first[fin]).max() < tol)):
+            return True
+    return False
+
+
+def novel_share(structures, references, tol: float = 0.1) -> float:
+    """Share of ``structures`` that are not copies of any of ``references`` (see :func:`is_copy`)."""
+    refs = [fingerprint(r) for r in references]
+    return float(np.mean([not is_copy(a, refs, tol) for a in structures])) if len(structures) else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------
+# files and pictures
+# ----------------------------------------------------------------------------------------------
+def write_structures(structures, folder, prefix: str = "gen") -> list[Path]:
+    """Write each structure as VASP POSCAR (``<prefix>_NNN.POSCAR``) and CIF (``<prefix>_NNN.cif``) with
+    ``ase.io.write``; returns the paths. Use a temporary or cache folder: generated files are not committed."""
+    from ase.io import write
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, a in enumerate(structures):
+        p = folder / f"{prefix}_{n:03d}.POSCAR"
+        write(p, a, format="vasp", direct=True, sort=False)
+        c = folder / f"{prefix}_{n:03d}.cif"
+        write(c, a, format="cif")
+        paths += [p, c]
+    return paths
+
+
+#: colours of the species in the course's drawings
+COLORS = {"H": "#f2f2f2", "Pd": "#1f77b4", "Ni": "#2ca02c"}
+
+
+def draw(ax, atoms, title: str = "", rotation: str = "10x,-10y,0z", repeat=(1, 1, 1)):
+    """Draw a structure (unit cell and atoms; H white, Pd blue, Ni green) with ase.visualize.plot.plot_atoms."""
+    from ase.visualize.plot import plot_atoms
+
+    a = atoms.repeat(repeat) if repeat != (1, 1, 1) else atoms
+    colors = [COLORS[s] for s in a.get_chemical_symbols()]
+    radii = [0.3 if s == "H" else 0.6 for s in a.get_chemical_symbols()]
+    plot_atoms(a, ax, rotation=rotation, colors=colors, radii=radii, show_unit_cell=2)
+    ax.set_title(title or formula(atoms), fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return ax
