@@ -261,13 +261,13 @@ def plot_kernel_table(kernels: dict, inputs: dict, outputs: dict, size: float = 
         draw_kernel(axes[i + 1, 0], kernels[k], k)
         for j, im in enumerate(imgs):
             out = np.asarray(outputs[(k, im)], float)
-            lo, hi = np.percentile(out, [0.5, 99.5])  # robust grey scale: a few border pixels do not dominate
+            lo, hi = np.percentile(out, [2, 98])  # robust grey scale: a few border pixels do not dominate
             axes[i + 1, j + 1].imshow(out, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1e-9)
     for ax in axes[:, 1:].flat:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    fig.suptitle("The slide's kernel table: operation / filter / result\n(grey scale per picture, 0.5-99.5 percentiles)")
+    fig.suptitle("The slide's kernel table: operation / filter / result\n(grey scale per picture, from its 2nd to its 98th percentile)")
     return fig
 
 
