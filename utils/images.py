@@ -230,8 +230,9 @@ def render_explore(result: dict, dpi: int = 80) -> bytes:
     axes[0].imshow(x, cmap="gray")
     axes[0].set_title(f"input {x.shape[0]}\u00d7{x.shape[1]} px")
     draw_kernel(axes[1], result["kernel"], "kernel (3\u00d73)")
-    im = axes[2].imshow(out, cmap="gray")
-    axes[2].set_title(f"output {out.shape[0]}\u00d7{out.shape[1]} px")
+    lo, hi = np.percentile(out, [2, 98])  # robust grey scale: noise and border pixels do not dominate
+    im = axes[2].imshow(out, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1e-9)
+    axes[2].set_title(f"output {out.shape[0]}\u00d7{out.shape[1]} px (grey: 2-98 %)")
     fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.04)
     for ax in (axes[0], axes[2]):
         ax.grid(False)
