@@ -74,6 +74,19 @@ def test_colab_badge_and_guarded_install_are_stamped(nb):
     assert "\n".join(colab_block()) in "".join(setup["source"]), f"{nb.name}: Colab block out of date; run the stamp"
 
 
+def test_readme_has_binder_and_colab_badges_from_repo_url(tmp_path):
+    """The README's badges come from the same REPO_URL; a stale or missing badge fails."""
+    from utils.delivery import README_BADGES, binder_url, readme_badges, stamp_readme
+
+    text = (ROOT / "README.md").read_text()
+    assert README_BADGES[0] in text and README_BADGES[1] in text, "README: badge markers missing"
+    assert readme_badges() in text, "README: badges out of date; run `python -m utils.delivery stamp`"
+    assert "mybinder.org" in binder_url()
+    stale = tmp_path / "README.md"
+    stale.write_text(text.replace(readme_badges(), "[![Binder](old)](old)"))
+    assert stamp_readme(stale) and readme_badges() in stale.read_text() and "(old)" not in stale.read_text()
+
+
 def test_requirements_and_environment_agree():
     """Binder (environment.yml) and pip (requirements.txt) install the same packages."""
     import yaml

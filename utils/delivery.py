@@ -48,6 +48,35 @@ def badge_markdown(nb_name: str) -> str:
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(nb_name)})")
 
 
+def binder_url() -> str:
+    """Binder builds environment.yml + postBuild and opens JupyterLab on notebooks/."""
+    owner_repo = REPO_URL.rstrip("/").split("github.com/", 1)[1]
+    return f"https://mybinder.org/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/notebooks"
+
+
+README_BADGES = ("<!-- badges: written by `python -m utils.delivery stamp` from utils.authoring.REPO_URL -->",
+                 "<!-- /badges -->")
+
+
+def readme_badges() -> str:
+    return (f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url()}) "
+            f"{badge_markdown(notebooks()[0].name)}")
+
+
+def stamp_readme(readme: Path = ROOT / "README.md") -> bool:
+    """Write the Binder and Colab badges between the README's badge markers. Returns True if it changed."""
+    text = readme.read_text()
+    start, end = README_BADGES
+    if start not in text or end not in text:
+        raise SystemExit(f"{readme.name}: the badge markers {start!r} ... {end!r} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{readme_badges()}\n{end}{tail}"
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
 def stamp_notebook(nb) -> bool:
     """Put the badge cell first and the Colab block in the set-up cell. Returns True if anything changed."""
     before = nbformat.writes(nb)
@@ -227,7 +256,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.command == "stamp":
         changed = stamp()
-        print(f"stamped {len(changed)} notebook(s) with {REPO_URL}" + "".join(f"\n  {p.name}" for p in changed))
+        if stamp_readme():
+            changed.append(ROOT / "README.md")
+        print(f"stamped {len(changed)} file(s) with {REPO_URL}" + "".join(f"\n  {p.name}" for p in changed))
     elif args.command == "student":
         out = args.out or BUILD / "student"
         n = len(build_student(out))
