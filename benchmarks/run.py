@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTEBOOKS = ROOT / "notebooks"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes of the terminal, not for a table
 RESULTS = HERE / "results"
 
 PEAK_CELL = (
@@ -70,6 +72,7 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
         except Exception as exc:  # record the failure in the table rather than hide it
             error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            error = ANSI.sub("", error)                            # the checks print in colour
         wall = time.perf_counter() - t0
         os.environ.clear()
         os.environ.update(env_backup)
@@ -112,9 +115,10 @@ def write_table() -> Path:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        status = "ok" if not r.get("error") else f"FAILED: {r['error'][:80]}"
-        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {r.get('kernel_cpu_s', '')} "
-                     f"| {r.get('load_before', '')} | {r['peak_mem_mb']} | {status} "
+        status = "ok" if not r.get("error") else f"FAILED: {ANSI.sub('', r['error'])[:100]}"
+        cell = lambda key: "" if r.get(key) is None else r[key]          # not measured: an empty cell
+        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {cell('kernel_cpu_s')} "
+                     f"| {cell('load_before')} | {cell('peak_mem_mb')} | {status} "
                      f"| {r['machine']} | {r['date']} |")
     for r in rows:
         lines += ["", f"## {r['notebook']} ({r['mode']} mode)", "",
