@@ -72,3 +72,15 @@ def test_slides_build_one_deck_per_notebook_and_skip_setup(tmp_path):
     deck = written[0].read_text()
     assert "reveal" in deck.lower()
     assert "utils.setup(" not in deck, "the set-up cell (slide_type skip) must not be on a slide"
+
+
+def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
+    import nbformat
+
+    from utils import delivery
+
+    for path in delivery.notebooks():
+        title, intro = delivery._title_and_intro(nbformat.read(path, as_version=4))
+        assert title[:2].isdigit(), (path.name, title)
+        assert len(intro) > 40 and intro.endswith((".", "?", "!")), (path.name, intro)
+        assert "\n" not in intro

@@ -197,10 +197,12 @@ def build_slides(out: Path, executed: Path | None = None) -> list[Path]:
 def _title_and_intro(nb) -> tuple[str, str]:
     for c in nb.cells:
         if c.cell_type == "markdown" and c.source.lstrip().startswith("# "):
-            lines = c.source.strip().splitlines()
-            title = lines[0].lstrip("# ").strip()
-            intro = next((ln for ln in lines[1:] if ln.strip() and not ln.startswith(("*", "-", "#"))), "")
-            return title, intro
+            first, _, rest = c.source.strip().partition("\n")
+            title = first.lstrip("# ").strip()
+            paragraphs = [" ".join(par.split()) for par in rest.split("\n\n")]
+            para = next((par for par in paragraphs if par and not par.startswith(("*", "-", "#", "<", "["))), "")
+            sentence = re.match(r"(.+?[.!?])(\s|$)", para)            # the index shows the first sentence
+            return title, sentence.group(1) if sentence else para
     return "(untitled)", ""
 
 
