@@ -17,8 +17,8 @@ import datetime as dt
 import json
 import os
 import platform
-import sys
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTEBOOKS = ROOT / "notebooks"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes of the terminal, not for a table
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes (the checks print in colour)
 RESULTS = HERE / "results"
 
 PEAK_CELL = (
@@ -71,8 +71,7 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
             NotebookClient(nb, timeout=timeout, kernel_name="python3",
                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
         except Exception as exc:  # record the failure in the table rather than hide it
-            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-            error = ANSI.sub("", error)                            # the checks print in colour
+            error = error_summary(exc)
         wall = time.perf_counter() - t0
         os.environ.clear()
         os.environ.update(env_backup)
@@ -100,6 +99,16 @@ def fmt(v) -> str:
     return str(v)
 
 
+def error_summary(exc: BaseException) -> str:
+    """One plain line for the table: the exception's type and the last line of its message, without colours."""
+    message = ANSI.sub("", str(exc)).strip()
+    return f"{type(exc).__name__}: {message.splitlines()[-1] if message else ''}"
+
+
+def _blank_if_none(value) -> str:
+    return "" if value is None else str(value)          # a figure the run could not measure: an empty cell
+
+
 def write_table() -> Path:
     rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
     lines = [
@@ -115,10 +124,9 @@ def write_table() -> Path:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        status = "ok" if not r.get("error") else f"FAILED: {ANSI.sub('', r['error'])[:100]}"
-        cell = lambda key: "" if r.get(key) is None else r[key]          # not measured: an empty cell
-        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {cell('kernel_cpu_s')} "
-                     f"| {cell('load_before')} | {cell('peak_mem_mb')} | {status} "
+        status = "ok" if not r.get("error") else f"FAILED: {r['error'][:100]}"
+        lines.append(f"| {r['notebook']} | {r['mode']} | {r['wall_s']} | {_blank_if_none(r.get('kernel_cpu_s'))} "
+                     f"| {_blank_if_none(r.get('load_before'))} | {_blank_if_none(r.get('peak_mem_mb'))} | {status} "
                      f"| {r['machine']} | {r['date']} |")
     for r in rows:
         lines += ["", f"## {r['notebook']} ({r['mode']} mode)", "",
