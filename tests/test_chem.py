@@ -106,3 +106,28 @@ def test_save_and_load_model(tmp_path, monkeypatch):
     assert torch.allclose(net(X)[0], net2(X)[0])
     with pytest.raises(DataError, match="06_smiles_rnn"):
         chem.load_model("absent")
+
+
+def test_bucket_batches_cover_each_epoch_once_with_less_padding(train):
+    import itertools
+
+    smiles = train[:6400]
+    batch_size = 64
+    per_epoch = len(smiles) // batch_size
+    batches = list(itertools.islice(chem.bucket_batches(smiles, batch_size, seed=1, pool=20), 2 * per_epoch))
+    assert all(len(b) == batch_size for b in batches)
+    for epoch in (batches[:per_epoch], batches[per_epoch:]):  # every molecule exactly once per epoch
+        assert sorted(s for b in epoch for s in b) == sorted(smiles)
+    assert batches[:per_epoch] != batches[per_epoch:]  # each epoch is drawn anew
+
+    def padded(b):  # what a batch costs: its longest molecule, for each of its rows
+        return batch_size * max(len(chem.tokenize(s)) for s in b)
+
+    rng = __import__("numpy").random.default_rng(0)
+    random_batches = [[smiles[i] for i in rng.integers(0, len(smiles), batch_size)] for _ in range(per_epoch)]
+    assert sum(map(padded, batches[:per_epoch])) < 0.9 * sum(map(padded, random_batches))
+    # same seed, same batches (repeatable runs)
+    again = list(itertools.islice(chem.bucket_batches(smiles, batch_size, seed=1, pool=20), 3))
+    assert again == batches[:3]
+    with pytest.raises(SettingError):
+        next(chem.bucket_batches(smiles[:10], 64))

@@ -104,6 +104,30 @@ def encode_batch(smiles_list, vocab: Vocab):
     return X
 
 
+def bucket_batches(smiles_list, batch_size: int, seed: int = 0, pool: int = 50):
+    """Endless minibatches (lists of SMILES) of molecules of similar length, for faster recurrent training.
+
+    A padded batch costs as much as its *longest* molecule; a random batch of MOSES molecules is about a third
+    padding. Like a "bucket iterator": each epoch is shuffled, cut into pools of ``pool`` batches, each pool is
+    sorted by length and cut into batches, and the batches are shuffled. Every molecule is seen once per epoch,
+    and a batch is still a random draw among the molecules of about its length.
+    """
+    if batch_size < 1 or batch_size > len(smiles_list):
+        raise SettingError(f"batch_size must be between 1 and {len(smiles_list)}, got {batch_size}")
+    lengths = np.array([len(tokenize(s)) for s in smiles_list])
+    rng = np.random.default_rng(seed)
+    step = batch_size * pool
+    while True:
+        order = rng.permutation(len(smiles_list))
+        batches = []
+        for start in range(0, len(order) - batch_size + 1, step):
+            chunk = order[start:start + step]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[i:i + batch_size] for i in range(0, len(chunk) - batch_size + 1, batch_size)]
+        for k in rng.permutation(len(batches)):
+            yield [smiles_list[i] for i in batches[k]]
+
+
 # ----------------------------------------------------------------------------------------------
 # the committed MOSES subset
 # ----------------------------------------------------------------------------------------------
