@@ -111,6 +111,8 @@ def test_save_and_load_model(tmp_path, monkeypatch):
 def test_bucket_batches_cover_each_epoch_once_with_less_padding(train):
     import itertools
 
+    import numpy as np
+
     smiles = train[:6400]
     batch_size = 64
     per_epoch = len(smiles) // batch_size
@@ -123,7 +125,7 @@ def test_bucket_batches_cover_each_epoch_once_with_less_padding(train):
     def padded(b):  # what a batch costs: its longest molecule, for each of its rows
         return batch_size * max(len(chem.tokenize(s)) for s in b)
 
-    rng = __import__("numpy").random.default_rng(0)
+    rng = np.random.default_rng(0)
     random_batches = [[smiles[i] for i in rng.integers(0, len(smiles), batch_size)] for _ in range(per_epoch)]
     assert sum(map(padded, batches[:per_epoch])) < 0.9 * sum(map(padded, random_batches))
     # same seed, same batches (repeatable runs)
