@@ -266,3 +266,23 @@ def test_play_and_pause_in_an_event_loop(pg):
     epoch = pg.engine.epoch
     pg.play()                                   # outside a running loop: a message, no crash
     assert pg.engine.epoch == epoch and "pg.step" in pg.message.value
+
+
+def test_fast_redraw_draws_the_same_picture_as_a_full_one(pg):
+    """A redraw pastes a saved background and draws only what changes; it must match drawing everything anew."""
+    import io
+
+    from PIL import Image
+
+    from utils.playground import _nice_ceil
+
+    assert [_nice_ceil(x) for x in (1, 3, 7, 10, 11, 37, 500, 501)] == [1, 5, 10, 10, 20, 50, 500, 1000]
+    pg.step(30)
+    pg.step(3)                                   # limits unchanged: this redraw reuses the background
+    assert pg.renderer._background is not None
+    fast = np.asarray(Image.open(io.BytesIO(pg.picture.value)))
+    pg.renderer._background = None               # force a full draw of the same state
+    full = np.asarray(Image.open(io.BytesIO(pg.renderer.png())))
+    assert fast.shape == full.shape and np.abs(fast.astype(int) - full).max() == 0
+    pg.step(40)                                  # epoch 73 > 50: the loss axis is rescaled, the background redrawn
+    assert pg.renderer.ax_loss.get_xlim() == (0, 100)

@@ -172,8 +172,8 @@ class Renderer:
         self.out_title = ax.set_title("", fontsize=11)
         self.out_title.set_animated(True)
         ax = self.ax_loss                      # log10 of the loss on a linear axis: cheaper than a log axis
-        (self.train_line,) = ax.plot([], [], color="0.2", lw=1.2, label="training")
-        (self.test_line,) = ax.plot([], [], color="#0877bd", lw=1.2, label="test")
+        (self.train_line,) = ax.plot([], [], color="0.2", lw=1.2, label="training", animated=True)
+        (self.test_line,) = ax.plot([], [], color="#0877bd", lw=1.2, label="test", animated=True)
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -181,8 +181,8 @@ class Renderer:
         ax.tick_params(labelsize=8)
         ax.set_xlabel("epoch", fontsize=9, labelpad=0)
         ax.set_ylabel("loss", fontsize=9)
-        ax.legend(fontsize=8, loc="lower left", ncol=2)
-        ax.set_animated(True)                 # its ticks follow the curves: redrawn every time
+        ax.legend(fontsize=8, loc="upper right", ncol=2)  # the losses fall: that corner stays free
+        self._loss_limits = None               # the frame and ticks are redrawn only when these change
 
     def _draw_output(self, eng, show_test, discretize):
         out = eng.predict(self.out_grid).reshape(self.out_res, self.out_res)
@@ -211,8 +211,14 @@ class Renderer:
         both = np.concatenate([tr, te])
         both = both[np.isfinite(both)]
         lo, hi = (both.min(), both.max()) if len(both) else (-3.0, 0.0)
-        self.ax_loss.set_ylim(lo - 0.2, max(hi + 0.2, lo + 1))
-        self.ax_loss.set_xlim(0, max(1, eng.epoch))
+        # rounded limits (whole decades of loss, epochs 1, 2, 5, 10, 20 ...): they change seldom, so the frame and
+        # ticks stay in the background and a redraw draws only the two curves
+        limits = (np.floor(lo - 0.2), max(np.ceil(hi + 0.2), np.floor(lo - 0.2) + 1), _nice_ceil(max(1, eng.epoch)))
+        if limits != self._loss_limits:
+            self.ax_loss.set_ylim(limits[0], limits[1])
+            self.ax_loss.set_xlim(0, limits[2])
+            self._loss_limits = limits
+            self._background = None
 
     def _rgba(self, values):
         """Values in [-1, 1] (NaN: transparent) as an RGBA image: cheaper to draw than a colour-mapped array."""
@@ -230,11 +236,17 @@ class Renderer:
         else:
             canvas.restore_region(self._background)
         for artist in (self.links, self.net_image, self.out_image, *self.dots.values(), *self.reg_dots.values(),
-                       self.out_title, self.ax_loss):
+                       self.out_title, self.train_line, self.test_line):
             self.fig.draw_artist(artist)
         buf = io.BytesIO()
         Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
         return buf.getvalue()
+
+
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50 ... that is at least ``x``."""
+    k = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * k for m in (1, 2, 5, 10) if m * k >= x))
 
 
 def _rgba(hex_color):
