@@ -75,3 +75,79 @@ def test_kl_check_matches_a_monte_carlo_estimate():
 def test_interpolate_check_rejects_a_crash_clearly():
     with pytest.raises(NotYet):
         check_interpolate(lambda z1, z2, n: None)
+
+
+def _markov_step(T):
+    """A decoder without state: next-token logits depend on the previous token only (log transition matrix)."""
+    def step(x, rows, h):
+        return torch.log(T[x[:, 0]]), torch.zeros(1, len(x), 1)
+    return step
+
+
+def test_beam_search_finds_the_most_likely_sequence_that_greedy_misses():
+    # tokens: 0 bos, 1 eos, 2 "a", 3 "b". Greedy takes "a" (0.6) then pays 0.6*0.5*... ; "b" (0.4) ends at once (0.9).
+    T = torch.tensor([[0.0, 0.0, 0.6, 0.4],
+                      [0.0, 1.0, 0.0, 0.0],
+                      [0.0, 0.5, 0.25, 0.25],
+                      [0.0, 0.9, 0.05, 0.05]]) + 1e-12
+    greedy = vae.beam_search(_markov_step(T), 1, bos=0, eos=1, width=1, max_len=5)[0]
+    beam = vae.beam_search(_markov_step(T), 1, bos=0, eos=1, width=3, max_len=5)[0]
+    assert greedy[:2] == [2, 1]                   # "a" <eos>: 0.6 * 0.5 = 0.30
+    assert beam[:2] == [3, 1]                     # "b" <eos>: 0.4 * 0.9 = 0.36, the most likely sequence
+
+    def prob(seq):
+        p, prev = 1.0, 0
+        for t in seq:
+            p, prev = p * T[prev, t].item(), t
+            if t == 1:
+                return p
+        return p
+    # brute force over every sequence of up to 4 tokens: nothing finished is more likely than the beam's answer
+    import itertools
+    best = max(prob(list(s) + [1]) for k in range(4) for s in itertools.product([2, 3], repeat=k) if k)
+    assert np.isclose(prob(beam), best)
+
+
+def test_beam_search_is_exact_when_the_beam_holds_every_prefix():
+    """A stateful decoder whose next-token logits depend on the whole prefix (kept in its state) and on the row;
+    with a beam wider than the number of prefixes, beam search must return the most likely sequence of each row
+    (a state not reordered with its beams would score the wrong prefixes)."""
+    import itertools
+
+    W = torch.tensor([1.3, 2.1, 0.7, 1.9], dtype=torch.float64)
+    U = torch.tensor([0.5, -1.1, 0.3, 0.8], dtype=torch.float64)
+
+    def logits_of(code, row):                       # code: the prefix written in base 4
+        out = 3 * torch.sin(code[:, None] * W + row[:, None].double() * U)
+        out[:, 0] = -1e9                            # never <bos> again
+        return out
+
+    def step(x, rows, h):
+        code = x[:, 0].double() if h is None else h[0, :, 0] * 4 + x[:, 0]
+        return logits_of(code, rows), code.reshape(1, -1, 1)
+
+    def log_prob(seq, row):
+        code, total = torch.zeros(1, dtype=torch.float64), 0.0
+        for t in seq:
+            total += torch.log_softmax(logits_of(code, torch.tensor([row])), -1)[0, t].item()
+            code = code * 4 + t
+            if t == 1:
+                break
+        return total
+
+    max_len, n = 5, 12
+    out, scores = vae.beam_search(step, n, bos=0, eos=1, width=64, max_len=max_len, with_scores=True)
+    for row in range(n):
+        candidates = [list(s) + [1] for k in range(max_len) for s in itertools.product([2, 3], repeat=k)]
+        candidates += [list(s) for s in itertools.product([2, 3], repeat=max_len)]   # unfinished at max_len
+        best = max(candidates, key=lambda c: log_prob(c, row))
+        got = out[row][:out[row].index(1) + 1] if 1 in out[row] else out[row]
+        assert got == best, (row, got, best)
+        assert np.isclose(scores[row], log_prob(got, row))   # its score is the log-probability of what it wrote
+    n = 300                                     # many rows: somewhere a second beam overtakes the first one
+    narrow, narrow_scores = vae.beam_search(step, n, bos=0, eos=1, width=2, max_len=8, with_scores=True)
+    for row in range(n):                        # a narrow beam may miss the best, but scores what it wrote exactly
+        got = narrow[row][:narrow[row].index(1) + 1] if 1 in narrow[row] else narrow[row]
+        assert np.isclose(narrow_scores[row], log_prob(got, row))
+    with pytest.raises(SettingError):
+        vae.beam_search(step, 2, bos=0, eos=1, width=0)

@@ -106,3 +106,46 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test, k: int = 5) -> float:
         pred = torch.mode(votes, dim=1).values
         correct += (pred == y_test[i:i + 1000]).sum().item()
     return correct / len(Z_test)
+
+
+def beam_search(step, n: int, bos: int, eos: int, width: int = 5, max_len: int = 80, device="cpu",
+                with_scores: bool = False):
+    """Decode ``n`` sequences, keeping at each step the ``width`` most likely prefixes of each (beam search).
+
+    ``step(x, rows, h)`` runs the decoder one token: ``x`` (N, 1) previous tokens of N = n * width beams, ``rows``
+    (N,) the sequence each beam belongs to (to pick its latent code), ``h`` the recurrent state (``None`` at the
+    start, then whatever ``step`` returned: a tensor, or a tuple of tensors, with the beams on dimension 1, as
+    torch's GRU and LSTM states). It returns ``(logits (N, V), h)``. The result is one list of token ids per sequence
+    (the most likely finished beam, ``eos`` included); with ``with_scores``, also its log-probability.
+    ``width=1`` is greedy decoding.
+    """
+    import torch
+
+    if width < 1 or max_len < 1:
+        raise SettingError(f"beam width and max_len must be at least 1, got {width} and {max_len}")
+    rows = torch.arange(n, device=device).repeat_interleave(width)
+    x = torch.full((n * width, 1), bos, dtype=torch.long, device=device)
+    scores = torch.full((n, width), -float("inf"), device=device)
+    scores[:, 0] = 0.0                                     # one live beam per sequence at the start
+    seqs = torch.zeros(n * width, 0, dtype=torch.long, device=device)
+    done = torch.zeros(n * width, dtype=torch.bool, device=device)
+    base = (torch.arange(n, device=device) * width).unsqueeze(1)
+    h = None
+    with torch.no_grad():
+        for _ in range(max_len):
+            logits, h = step(x, rows, h)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            logp[done] = -float("inf")
+            logp[done, eos] = 0.0                          # a finished beam stays as it is, at no cost
+            V = logp.shape[1]
+            top, idx = (scores.reshape(-1, 1) + logp).reshape(n, width * V).topk(width, dim=1)
+            sel = (base + idx // V).reshape(-1)            # the beam each survivor extends
+            tok = (idx % V).reshape(-1, 1)
+            seqs = torch.cat([seqs[sel], tok], dim=1)
+            done = done[sel] | (tok[:, 0] == eos)
+            h = tuple(s.index_select(1, sel) for s in h) if isinstance(h, tuple) else h.index_select(1, sel)
+            scores, x = top, tok
+            if done.all():
+                break
+    best = seqs.reshape(n, width, -1)[:, 0].tolist()      # topk sorts: beam 0 is the most likely
+    return (best, scores[:, 0].tolist()) if with_scores else best
