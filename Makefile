@@ -15,7 +15,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 help:
 	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on notebooks/"
 	@echo "make test   - same set-up, then unit tests and every notebook executed in fast mode (COURSE_FAST=1)"
-	@echo "make bench  - run notebooks in full mode and write benchmarks/RESULTS.md (NB='01 05' to choose)"
+	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
 	@echo "make student - student edition (worked solutions removed, checks kept) in build/student/"
 	@echo "make site   - execute every notebook (FAST=1 for fast mode) into a static HTML site in build/site/"
@@ -41,7 +41,7 @@ unit: install
 	COURSE_FAST=1 $(PY) -m pytest -q tests/
 
 bench: install
-	$(PY) benchmarks/run.py $(NB)
+	$(PY) benchmarks/run.py --keep build/bench $(NB)
 
 # Delivery (issue: Colab, Binder, slides, student edition, site, real-browser test)
 stamp: install

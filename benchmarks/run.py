@@ -53,7 +53,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu or platform.processor()}, Python {platform.python_version()}"
 
 
-def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
+def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = None) -> dict:
+    """Execute one notebook in a fresh kernel; ``keep``: a folder where the executed notebook (outputs and
+    figures) is written, to look at what the run drew."""
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
     with tempfile.TemporaryDirectory() as out:
@@ -73,6 +75,9 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int) -> dict:
         except Exception as exc:  # record the failure in the table rather than hide it
             error = error_summary(exc)
         wall = time.perf_counter() - t0
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, keep / f"{nb_path.stem}.{'fast' if fast else 'full'}.ipynb")
         os.environ.clear()
         os.environ.update(env_backup)
         figures = {}
@@ -181,6 +186,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fast", action="store_true", help="run in fast mode (COURSE_FAST=1)")
     ap.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
     ap.add_argument("--table", action="store_true", help="only rebuild RESULTS.md")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="also write each executed notebook (with its figures) into this folder, e.g. build/bench")
     args = ap.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     failed = 0
@@ -190,7 +197,7 @@ def main(argv=None) -> int:
             nbs = [p for p in nbs if any(p.name.startswith(x) for x in args.prefixes)]
         for p in nbs:
             print(f"running {p.name} ({'fast' if args.fast else 'full'} mode)...", flush=True)
-            r = run_notebook(p, args.fast, args.timeout)
+            r = run_notebook(p, args.fast, args.timeout, args.keep)
             failed += bool(r["error"])
             (RESULTS / f"{p.stem}.{r['mode']}.json").write_text(json.dumps(r, indent=2))
             print(f"  {r['wall_s']} s, peak {r['peak_mem_mb']} MB, {len(r['figures'])} figures"
