@@ -31,6 +31,7 @@ ROOT = HERE.parent
 NOTEBOOKS = ROOT / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes (the checks print in colour)
 RESULTS = HERE / "results"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"   # Jupyter's own: the figures land in the outputs
 
 PEAK_CELL = (
     "import resource as _r, json as _j\n"
@@ -61,7 +62,7 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
     with tempfile.TemporaryDirectory() as out:
         env_backup = dict(os.environ)
         os.environ["COURSE_RESULTS"] = out
-        os.environ["MPLBACKEND"] = "Agg"
+        os.environ["MPLBACKEND"] = INLINE_BACKEND       # figures go into the outputs (Agg would drop them)
         if fast:
             os.environ["COURSE_FAST"] = "1"
         else:

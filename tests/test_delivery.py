@@ -84,3 +84,15 @@ def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
         assert title[:2].isdigit(), (path.name, title)
         assert len(intro) > 40 and intro.endswith((".", "?", "!")), (path.name, intro)
         assert "\n" not in intro
+
+
+def test_executed_notebooks_keep_their_matplotlib_figures(tmp_path, monkeypatch):
+    """The site and the benchmark's kept notebooks must show the figures: a non-interactive backend (Agg) in the
+    kernel would silently drop every matplotlib plot from the outputs."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")          # what `make test` sets: execute() must not inherit it
+    p = tmp_path / "plot.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")]), p)
+    nb = delivery.execute(p, fast=True)
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[0].outputs), nb.cells[0].outputs

@@ -26,6 +26,7 @@ from .authoring import CLONE_DIR, REPO_URL, colab_block
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"   # Jupyter's own: the figures land in the outputs
 
 
 def notebooks() -> list[Path]:
@@ -160,7 +161,7 @@ def execute(p: Path, fast: bool, timeout: int = 3600):
 
     nb = nbformat.read(p, as_version=4)
     env = dict(os.environ)
-    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["MPLBACKEND"] = INLINE_BACKEND           # figures go into the outputs (Agg would drop them)
     if fast:
         os.environ["COURSE_FAST"] = "1"
     else:
