@@ -1,7 +1,8 @@
 """Plumbing of notebook 07 (variational autoencoders): MNIST as tensors, batches, latent maps, decoded grids, PCA.
 
 The lesson (encoder, reparameterisation, ELBO, KL annealing, the chemical VAE, latent optimisation) is written out
-in the notebook; this module only keeps the figure and data-shaping code out of its way. The SMILES tokenizer,
+in the notebook; this module keeps the figure and data-shaping code out of its way, and the beam search that
+reads the notebook's decoder (:func:`beam_search`). The SMILES tokenizer,
 the MOSES subset and the chemistry metrics are in :mod:`utils.chem`.
 """
 from __future__ import annotations
