@@ -84,6 +84,7 @@ def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
         assert title[:2].isdigit(), (path.name, title)
         assert len(intro) > 40 and intro.endswith((".", "?", "!")), (path.name, intro)
         assert "\n" not in intro
+    assert delivery._intro_html("some $10^{60}$ *drug-like* ones & more") == "some 10<sup>60</sup> drug-like ones &amp; more"
 
 
 def test_executed_notebooks_keep_their_matplotlib_figures(tmp_path, monkeypatch):

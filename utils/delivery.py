@@ -207,6 +207,12 @@ def _title_and_intro(nb) -> tuple[str, str]:
     return "(untitled)", ""
 
 
+def _intro_html(markdown: str) -> str:
+    """A notebook's first sentence as plain HTML: emphasis and math marks dropped, ``x^{n}`` as a superscript."""
+    text = html.escape(re.sub(r"[*_`$]", "", markdown))
+    return re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
+
+
 def build_site(out: Path, fast: bool) -> Path:
     from nbconvert import HTMLExporter
 
@@ -234,7 +240,7 @@ def build_site(out: Path, fast: bool) -> Path:
     items = "\n".join(
         f'<li><a href="{stem}.html"><b>{html.escape(title)}</b></a>'
         f'<span class="meta"> · executed in {sec:.0f} s · {html.escape(status)}</span>'
-        f"<p>{html.escape(re.sub(r'[*_`$]', '', intro))}</p></li>"
+        f"<p>{_intro_html(intro)}</p></li>"
         for stem, title, intro, sec, status in rows)
     mode = "fast mode (COURSE_FAST=1)" if fast else "full mode"
     index = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
