@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from utils.delivery import execute  # noqa: E402  (the course's one notebook executor)
 NOTEBOOKS = ROOT / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes (the checks print in colour)
 RESULTS = HERE / "results"
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"   # Jupyter's own: the figures land in the outputs
 
 PEAK_CELL = (
     "import resource as _r, json as _j\n"
@@ -60,27 +60,17 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
     with tempfile.TemporaryDirectory() as out:
-        env_backup = dict(os.environ)
-        os.environ["COURSE_RESULTS"] = out
-        os.environ["MPLBACKEND"] = INLINE_BACKEND       # figures go into the outputs (Agg would drop them)
-        if fast:
-            os.environ["COURSE_FAST"] = "1"
-        else:
-            os.environ.pop("COURSE_FAST", None)
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
         error = None
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+            execute(nb, fast, timeout, env={"COURSE_RESULTS": out})
         except Exception as exc:  # record the failure in the table rather than hide it
             error = error_summary(exc)
         wall = time.perf_counter() - t0
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, keep / f"{nb_path.stem}.{'fast' if fast else 'full'}.ipynb")
-        os.environ.clear()
-        os.environ.update(env_backup)
         figures = {}
         for f in Path(out).glob("*.json"):
             figures.update(json.loads(f.read_text()).get("figures", {}))

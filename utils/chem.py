@@ -108,8 +108,9 @@ def bucket_batches(smiles_list, batch_size: int, seed: int = 0, pool: int = 50):
     """Endless minibatches (lists of SMILES) of molecules of similar length, for faster recurrent training.
 
     A padded batch costs as much as its *longest* molecule; a random batch of 128 MOSES molecules is about a
-    fifth padding (padded to 47.5 tokens on average, 38.4 when bucketed). Like a "bucket iterator": each epoch is shuffled, cut into pools of ``pool`` batches, each pool is
-    sorted by length and cut into batches, and the batches are shuffled. Every molecule is seen once per epoch,
+    fifth padding (padded to 47.5 tokens on average, 38.4 when bucketed). Like a "bucket iterator": each epoch is
+    shuffled, cut into pools of ``pool`` batches, each pool is sorted by length and cut into batches, and the
+    batches are shuffled. Every molecule is seen once per epoch,
     and a batch is still a random draw among the molecules of about its length.
     """
     if batch_size < 1 or batch_size > len(smiles_list):

@@ -156,22 +156,26 @@ def build_student(out: Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 # executing, slides and site
 # ----------------------------------------------------------------------------------------------
-def execute(p: Path, fast: bool, timeout: int = 3600):
+def execute(notebook, fast: bool, timeout: int = 3600, env: dict | None = None):
+    """Run a notebook (a path, or a notebook node executed in place) top to bottom in a fresh kernel, from
+    ``notebooks/``, in fast or full mode, with Jupyter's inline backend so that every figure lands in the outputs;
+    ``env``: more environment variables for the kernel. The one executor of the site and the benchmark."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(p, as_version=4)
-    env = dict(os.environ)
-    os.environ["MPLBACKEND"] = INLINE_BACKEND           # figures go into the outputs (Agg would drop them)
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
+    saved = dict(os.environ)
+    os.environ["MPLBACKEND"] = INLINE_BACKEND           # not Agg (what `make test` sets): it would drop the figures
     if fast:
         os.environ["COURSE_FAST"] = "1"
     else:
         os.environ.pop("COURSE_FAST", None)
+    os.environ.update(env or {})
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     finally:
         os.environ.clear()
-        os.environ.update(env)
+        os.environ.update(saved)
     return nb
 
 

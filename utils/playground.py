@@ -213,7 +213,8 @@ class Renderer:
         lo, hi = (both.min(), both.max()) if len(both) else (-3.0, 0.0)
         # rounded limits (whole decades of loss, epochs 1, 2, 5, 10, 20 ...): they change seldom, so the frame and
         # ticks stay in the background and a redraw draws only the two curves
-        limits = (np.floor(lo - 0.2), max(np.ceil(hi + 0.2), np.floor(lo - 0.2) + 1), _nice_ceil(max(1, eng.epoch)))
+        bottom = np.floor(lo - 0.2)
+        limits = (bottom, max(np.ceil(hi + 0.2), bottom + 1), _nice_ceil(max(1, eng.epoch)))
         if limits != self._loss_limits:
             self.ax_loss.set_ylim(limits[0], limits[1])
             self.ax_loss.set_xlim(0, limits[2])
