@@ -133,3 +133,33 @@ def test_bucket_batches_cover_each_epoch_once_with_less_padding(train):
     assert again == batches[:3]
     with pytest.raises(SettingError):
         next(chem.bucket_batches(smiles[:10], 64))
+
+
+def test_reverse_padded_reads_each_molecule_backwards_like_a_packed_bidirectional_gru(train):
+    import torch
+    from torch import nn
+
+    smiles = ["CCO", "c1ccccc1O", "N", train[0]]
+    vocab = chem.Vocab.build(smiles)
+    X = chem.encode_batch(smiles, vocab)
+    R = chem.reverse_padded(X, vocab.pad)
+    for row, s in zip(R.tolist(), smiles):  # the real tokens reversed, the padding left where it was
+        seq = vocab.encode(s)
+        assert row == seq[::-1] + [vocab.pad] * (X.shape[1] - len(seq))
+    assert torch.equal(chem.reverse_padded(R, vocab.pad), X)
+    # a GRU on the reversed rows, read at each row's last real token, is the backward half of a packed
+    # bidirectional GRU (what notebook 07's encoder relies on)
+    torch.manual_seed(0)
+    embed, bi = nn.Embedding(len(vocab), 8), nn.GRU(8, 16, batch_first=True, bidirectional=True)
+    back = nn.GRU(8, 16, batch_first=True)
+    with torch.no_grad():
+        for name, p in bi.named_parameters():
+            if name.endswith("_reverse"):
+                getattr(back, name.removesuffix("_reverse")).copy_(p)
+    lengths = (X != vocab.pad).sum(1)
+    packed = nn.utils.rnn.pack_padded_sequence(embed(X), lengths, batch_first=True, enforce_sorted=False)
+    h_packed = bi(packed)[1][1]
+    out, _ = back(embed(R))
+    h_ours = out[torch.arange(len(X)), lengths - 1]
+    assert torch.allclose(h_ours, h_packed, atol=1e-6)
+    assert not torch.allclose(back(embed(X))[0][torch.arange(len(X)), lengths - 1], h_packed, atol=1e-3)

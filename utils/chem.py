@@ -104,6 +104,19 @@ def encode_batch(smiles_list, vocab: Vocab):
     return X
 
 
+def reverse_padded(X, pad: int):
+    """Each row's tokens in reverse order, the padding left at the end: ``[a, b, c, pad] -> [c, b, a, pad]``.
+
+    A GRU run on this reads every molecule right to left from its last real token, as the backward half of a
+    bidirectional GRU on a packed sequence does, without packing (whose backward pass is slow on a CPU).
+    """
+    import torch
+
+    lengths = (X != pad).sum(1, keepdim=True)
+    pos = torch.arange(X.shape[1], device=X.device).expand_as(X)
+    return X.gather(1, torch.where(pos < lengths, lengths - 1 - pos, pos))
+
+
 def bucket_batches(smiles_list, batch_size: int, seed: int = 0, pool: int = 50):
     """Endless minibatches (lists of SMILES) of molecules of similar length, for faster recurrent training.
 
