@@ -90,6 +90,8 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
 
 
 def fmt(v) -> str:
+    if v is None:
+        return "not a number"  # utils.record writes NaN / infinity as null (strict JSON)
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)

@@ -43,6 +43,40 @@ def test_record_only_prints_without_course_results(tmp_path, monkeypatch, capsys
     assert list(tmp_path.iterdir()) == []
 
 
+def test_record_refuses_what_is_not_one_number(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("COURSE_RESULTS", raising=False)
+    utils.setup("99_test", quiet=True)
+    utils.record("zero_d", torch.tensor(0.5))            # a 0-d tensor is one number: fine
+    assert utils.results()["zero_d"]["value"] == 0.5
+    for bad in (torch.tensor([1, 2]), [0.1, 0.2], {"a": 1}):
+        with pytest.raises(utils.SettingError, match="takes one number"):
+            utils.record("accuracy", bad)
+
+
+def test_record_writes_strict_json_for_nan(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_RESULTS", str(tmp_path))
+    utils.setup("99_test", quiet=True)
+    utils.record("loss", float("nan"))
+    utils.record("ratio", float("inf"), anchor=1.0)
+    assert "[record] loss = nan" in capsys.readouterr().out     # shown honestly...
+    text = (tmp_path / "99_test.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text          # ...and written as strict JSON (null)
+    figs = json.loads(text)["figures"]
+    assert figs["loss"]["value"] is None and figs["ratio"] == {"value": None, "anchor": 1.0}
+
+
+def test_setup_starts_a_fresh_results_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS", str(tmp_path))
+    utils.setup("99_test", quiet=True)
+    utils.record("old_figure", 1.0)
+    utils.setup("99_test", quiet=True)                   # a new run of the same notebook
+    utils.record("new_figure", 2.0)
+    figs = json.loads((tmp_path / "99_test.json").read_text())["figures"]
+    assert set(figs) == {"new_figure"}, "a figure of an earlier run survived"
+
+
 def test_setup_seeds_everything():
     import numpy as np
     import torch
@@ -164,6 +198,108 @@ def test_unknown_file_is_refused():
         data.path("nope/missing.bin")
 
 
+def test_unknown_data_set_is_refused():
+    with pytest.raises(utils.DataError, match="unknown data set 'x'.*mnist"):
+        data.dataset_paths("x")
+
+
+def test_truncated_copy_in_cache_says_how_to_fix(fake_entry, monkeypatch):
+    content, digest, shared, cache = fake_entry
+    monkeypatch.delenv("COURSE_DATA")
+    bad = _write(cache, content[:10])                   # a truncated copy in the course's cache
+    with pytest.raises(utils.DataError) as err:
+        data.path("toy/birds.csv")
+    msg = str(err.value)
+    for needle in (str(bad), digest, "truncated", f"rm {bad}", "downloaded afresh"):
+        assert needle in msg, f"{needle!r} missing from: {msg}"
+
+
+def test_corrupted_copy_in_course_data_says_how_to_fix(fake_entry):
+    content, digest, shared, _ = fake_entry
+    bad = _write(shared, content[:-3] + b"xyz")          # same size, other bytes
+    with pytest.raises(utils.DataError) as err:
+        data.path("toy/birds.csv")
+    msg = str(err.value)
+    for needle in (str(bad), digest, "COURSE_DATA", "replace it with a good copy", "https://example.invalid"):
+        assert needle in msg, f"{needle!r} missing from: {msg}"
+
+
+class _Response:
+    """A fake HTTP response that serves ``payload`` and can break after ``fail_after`` bytes."""
+
+    def __init__(self, payload, fail_after=None):
+        self.payload, self.pos, self.fail_after = payload, 0, fail_after
+
+    def read(self, n=-1):
+        if self.fail_after is not None and self.pos >= self.fail_after:
+            raise ConnectionResetError("connection reset by peer")
+        n = len(self.payload) if n is None or n < 0 else n
+        if self.fail_after is not None:
+            n = min(n, self.fail_after - self.pos)
+        chunk = self.payload[self.pos:self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_interrupted_download_leaves_nothing_behind(fake_entry, monkeypatch):
+    content, _, shared, cache = fake_entry
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: _Response(content, fail_after=7))
+    with pytest.raises(utils.DataError, match="download failed.*ConnectionResetError"):
+        data.path("toy/birds.csv")
+    left = [p for p in cache.rglob("*") if p.is_file()]
+    assert left == [], f"a partial download was left in place: {left}"
+    # the next (working) attempt downloads the whole file
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: _Response(content))
+    assert data.path("toy/birds.csv").read_bytes() == content
+
+
+def test_wrong_download_is_never_renamed_into_place(fake_entry, monkeypatch):
+    """Verified under its temporary name: the final name never holds unverified bytes, even for a moment."""
+    content, _, _, cache = fake_entry
+    renamed = []
+    real_replace = data.Path.replace
+    monkeypatch.setattr(data.Path, "replace", lambda self, target: (renamed.append(target), real_replace(self, target))[1])
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: _Response(b"tampered"))
+    with pytest.raises(utils.DataError, match="downloaded file has sha256"):
+        data.path("toy/birds.csv")
+    assert renamed == [] and [p for p in cache.rglob("*") if p.is_file()] == []
+
+
+@pytest.fixture
+def fake_gz_entry(tmp_path, monkeypatch):
+    """A one-file .gz data set with the sha256 of its unpacked bytes, as MNIST's files have."""
+    import gzip
+
+    raw = bytes(range(256)) * 40
+    gz = gzip.compress(raw, mtime=0)
+    f = data.DataFile("toy/images.gz", hashlib.sha256(gz).hexdigest(), url="https://example.invalid/images.gz",
+                      unpacked_sha256=hashlib.sha256(raw).hexdigest())
+    monkeypatch.setitem(data.MANIFEST, "toy_gz", data.DataSet("toy_gz", (f,), licence="test", citation="test"))
+    shared = tmp_path / "shared"
+    (shared / "toy").mkdir(parents=True)
+    (shared / "toy" / "images.gz").write_bytes(gz)
+    monkeypatch.setenv("COURSE_DATA", str(shared))
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    return f, raw, tmp_path / "cache" / "unpacked"
+
+
+def test_damaged_unpacked_copy_is_rebuilt(fake_gz_entry, capsys):
+    f, raw, folder = fake_gz_entry
+    out = data.unpacked(f, folder)
+    assert out.read_bytes() == raw
+    for damage in (raw[:100], raw[:-1] + b"\x00"):     # truncated; overwritten (same size)
+        out.write_bytes(damage)
+        assert data.unpacked(f, folder).read_bytes() == raw
+        assert "damaged" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["images"], "no temporary file left"
+
+
 # --- real data (CI has them through COURSE_DATA) ---------------------------------------------------
 needs_data = pytest.mark.skipif(
     not __import__("os").environ.get("COURSE_DATA"), reason="COURSE_DATA not set (CI sets it)")
@@ -196,3 +332,19 @@ def test_load_mnist_offline():
     assert len(train) == 60000 and len(test) == 10000
     assert tuple(train.data.shape[1:]) == (28, 28)
     assert train.targets.bincount().tolist()[:3] == [5923, 6742, 5958]
+
+
+@needs_data
+def test_load_mnist_rebuilds_overwritten_labels(tmp_path, monkeypatch):
+    """Issue: overwritten unpacked labels in the cache used to load silently."""
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    train, _ = data.load_mnist()
+    labels = tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    raw = bytearray(labels.read_bytes())
+    raw[8:] = bytes(len(raw) - 8)                        # every label overwritten with 0
+    labels.write_bytes(bytes(raw))
+    again, _ = data.load_mnist()
+    assert again.targets.bincount().tolist()[:3] == [5923, 6742, 5958]
+    labels.write_bytes(bytes(raw[:1000]))               # a truncated copy
+    again, _ = data.load_mnist()
+    assert len(again) == 60000

@@ -81,6 +81,9 @@ def setup(notebook: str, seed: int = 0, quiet: bool = False):
     file that :func:`record` writes. Returns the torch device to use.
     """
     _STATE.update(notebook=notebook, seed=seed, results={}, t0=time.perf_counter())
+    stale = _results_file(notebook)
+    if stale is not None and stale.exists():
+        stale.unlink()  # this run's figures only: nothing recorded by an earlier run may survive
     seed_everything(seed)
     from . import plots
 
@@ -99,12 +102,28 @@ def setup(notebook: str, seed: int = 0, quiet: bool = False):
 # ----------------------------------------------------------------------------------------------
 # recording headline figures
 # ----------------------------------------------------------------------------------------------
-def _to_builtin(value):
+def _results_file(notebook: str):
+    out = os.environ.get("COURSE_RESULTS")
+    return Path(out) / f"{notebook}.json" if out else None
+
+
+def _to_builtin(name: str, value):
+    """One plain JSON-ready scalar (a 0-d tensor or numpy number becomes a Python number), or a SettingError."""
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
-        return value.item()
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return value
+        value = value.item()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    shape = getattr(value, "shape", None)
+    what = f"{type(value).__name__}" + (f" of shape {tuple(shape)}" if shape is not None else "")
+    raise SettingError(f"record({name!r}, ...) takes one number (or a short text), not a {what}; record a summary "
+                       f"such as .mean() or one value per name.")
+
+
+def _json_safe(value):
+    """NaN and infinities are not JSON: they are written as null (and were already shown as nan/inf)."""
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 def record(name: str, value, anchor=None, source: str | None = None, unit: str | None = None):
@@ -112,13 +131,15 @@ def record(name: str, value, anchor=None, source: str | None = None, unit: str |
 
     ``anchor`` is a number to compare with (a paper's figure, a target) and ``source`` says where it comes
     from; the benchmark table shows value / anchor. When the environment variable COURSE_RESULTS names a
-    folder, the records go to ``$COURSE_RESULTS/<notebook>.json``; otherwise they are only printed.
+    folder, the records go to ``$COURSE_RESULTS/<notebook>.json`` (started afresh by :func:`setup`, so no
+    figure of an earlier run survives); otherwise they are only printed. A NaN or infinite value is printed
+    as such and written as ``null`` (strict JSON).
     """
     nb = _STATE["notebook"] or "unnamed"
-    value = _to_builtin(value)
+    value = _to_builtin(name, value)
     entry = {"value": value}
     if anchor is not None:
-        entry["anchor"] = _to_builtin(anchor)
+        entry["anchor"] = _to_builtin(name, anchor)
     if source:
         entry["source"] = source
     if unit:
@@ -127,15 +148,13 @@ def record(name: str, value, anchor=None, source: str | None = None, unit: str |
     shown = f"{value:.4g}" if isinstance(value, float) else f"{value}"
     extra = f"  (anchor {entry['anchor']}{' - ' + source if source else ''})" if anchor is not None else ""
     print(f"[record] {name} = {shown}{' ' + unit if unit else ''}{extra}")
-    out = os.environ.get("COURSE_RESULTS")
-    if out:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{nb}.json"
+    path = _results_file(nb)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         data = json.loads(path.read_text()) if path.exists() else {}
         data.update({"notebook": nb, "fast": is_fast()})
-        data.setdefault("figures", {})[name] = entry
-        path.write_text(json.dumps(data, indent=2))
+        data.setdefault("figures", {})[name] = {k: _json_safe(v) for k, v in entry.items()}
+        path.write_text(json.dumps(data, indent=2, allow_nan=False))
 
 
 def results() -> dict:

@@ -31,6 +31,7 @@ class DataFile:
     sha256: str
     url: str | None = None  # direct upstream address for users
     pypi: tuple | None = None  # (requirement, member): file carried inside a PyPI wheel
+    unpacked_sha256: str | None = None  # for a .gz unpacked into the cache: the sha256 of the unpacked bytes
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,17 @@ MANIFEST: dict[str, DataSet] = {
         "mnist",
         (
             DataFile("MNIST/raw/train-images-idx3-ubyte.gz",
-                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST + "train-images-idx3-ubyte.gz"),
+                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST + "train-images-idx3-ubyte.gz",
+                     unpacked_sha256="ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
             DataFile("MNIST/raw/train-labels-idx1-ubyte.gz",
-                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST + "train-labels-idx1-ubyte.gz"),
+                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST + "train-labels-idx1-ubyte.gz",
+                     unpacked_sha256="65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
             DataFile("MNIST/raw/t10k-images-idx3-ubyte.gz",
-                     "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", _MNIST + "t10k-images-idx3-ubyte.gz"),
+                     "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", _MNIST + "t10k-images-idx3-ubyte.gz",
+                     unpacked_sha256="0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
             DataFile("MNIST/raw/t10k-labels-idx1-ubyte.gz",
-                     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", _MNIST + "t10k-labels-idx1-ubyte.gz"),
+                     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", _MNIST + "t10k-labels-idx1-ubyte.gz",
+                     unpacked_sha256="ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
         ),
         licence="as distributed by Y. LeCun, C. Cortes and C. J. C. Burges",
         citation="LeCun, Bottou, Bengio, Haffner (1998), Proc. IEEE 86(11):2278-2324, doi:10.1109/5.726791",
@@ -167,19 +172,44 @@ def _missing_message(f: DataFile, reason: str) -> str:
 
 
 def _download(f: DataFile, target: Path) -> None:
+    """Fetch ``f`` into ``target``: written under a temporary name, verified, and only then renamed.
+
+    A failed, interrupted or wrong download leaves nothing behind that could pass for the real file.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    if f.url:
-        with urllib.request.urlopen(f.url, timeout=60) as r, open(tmp, "wb") as out:
-            shutil.copyfileobj(r, out)
+    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if f.url:
+                with urllib.request.urlopen(f.url, timeout=60) as r:
+                    shutil.copyfileobj(r, out)
+            else:
+                req, member = f.pypi
+                with tempfile.TemporaryDirectory() as d:
+                    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", req, "-d", d],
+                                   check=True)
+                    wheel = next(Path(d).glob("*.whl"))
+                    with zipfile.ZipFile(wheel) as z, z.open(member) as src:
+                        shutil.copyfileobj(src, out)
+        digest = sha256(tmp)
+        if digest != f.sha256:
+            raise DataError(_missing_message(
+                f, f"the downloaded file has sha256 {digest}, not the expected one (nothing was kept)."))
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _mismatch_message(f: DataFile, found: Path, digest: str, in_course_data: bool) -> str:
+    if in_course_data:
+        fix = (f"It lies in COURSE_DATA: replace it with a good copy ({_where_to_get(f)}), "
+               f"or unset COURSE_DATA to use the course's own cache.")
     else:
-        req, member = f.pypi
-        with tempfile.TemporaryDirectory() as d:
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", req, "-d", d], check=True)
-            wheel = next(Path(d).glob("*.whl"))
-            with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(tmp, "wb") as out:
-                shutil.copyfileobj(src, out)
-    tmp.replace(target)
+        fix = f"Delete it (rm {found}) and run again: it will be downloaded afresh."
+    return _missing_message(
+        f, f"checksum mismatch for {found}: got sha256 {digest}; the file is truncated, corrupted or not the "
+           f"right one. {fix}")
 
 
 def path(relpath: str, download: bool = True) -> Path:
@@ -192,29 +222,54 @@ def path(relpath: str, download: bool = True) -> Path:
         if c.is_file():
             digest = sha256(c)
             if digest != f.sha256:
-                raise DataError(_missing_message(
-                    f, f"checksum mismatch for {c}: got sha256 {digest}; the file is corrupted or not the right one. "
-                       f"Delete it and fetch it again."))
+                raise DataError(_mismatch_message(f, c, digest, in_course_data=bool(env) and c == candidates[0]))
             return c
     target = cache_dir() / relpath
     if not download:
         raise DataError(_missing_message(f, "data file not found locally (and download=False)."))
     try:
         _download(f, target)
+    except DataError:
+        raise
     except Exception as exc:  # offline, blocked, HTTP error...
         raise DataError(_missing_message(
             f, f"data file not found locally and the download failed ({type(exc).__name__}: {exc}). "
                f"Are you offline? Fetch the file yourself.")) from None
-    digest = sha256(target)
-    if digest != f.sha256:
-        target.unlink()
-        raise DataError(_missing_message(f, f"the downloaded file has sha256 {digest}, not the expected one."))
     return target
 
 
 def dataset_paths(name: str) -> list[Path]:
     """Verified paths of every file of one data set of the manifest."""
+    if name not in MANIFEST:
+        raise DataError(f"unknown data set {name!r}; the manifest knows: {', '.join(sorted(MANIFEST))}")
     return [path(f.relpath) for f in MANIFEST[name].files]
+
+
+def unpacked(f: DataFile, folder: Path) -> Path:
+    """``f`` (a checksummed .gz) unpacked into ``folder``, re-unpacked whenever the copy there is not intact.
+
+    The unpacked copy is a derived file of the cache: it is checked against ``f.unpacked_sha256`` at every
+    use, so a truncated or overwritten copy is rebuilt from the verified archive, never read as it is.
+    """
+    out = folder / Path(f.relpath).name.removesuffix(".gz")
+    if out.is_file() and (f.unpacked_sha256 is None or sha256(out) == f.unpacked_sha256):
+        return out
+    if out.exists():
+        print(f"{out.name}: the unpacked copy in {folder} is damaged; unpacking it again from the verified archive")
+    src = path(f.relpath)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with gzip.open(src, "rb") as gz, os.fdopen(fd, "wb") as o:
+            shutil.copyfileobj(gz, o)
+        if f.unpacked_sha256 is not None and sha256(tmp) != f.unpacked_sha256:
+            raise DataError(f"{src} passed its checksum but does not unpack to the expected bytes "
+                            f"(sha256 {f.unpacked_sha256}); delete it and fetch it again.")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -295,23 +350,15 @@ def load_finches_birdd(darwin_only: bool = False):
 def load_mnist(transform=None):
     """MNIST as two torchvision datasets ``(train, test)``: 60 000 and 10 000 digits, 28 x 28, 8 bits.
 
-    The four checksummed .gz files are found through :func:`path` (offline via COURSE_DATA), unpacked once
-    into the cache, and read by ``torchvision.datasets.MNIST`` with ``download=False``: no network in CI.
+    The four checksummed .gz files are found through :func:`path` (offline via COURSE_DATA), unpacked into
+    the cache (the unpacked copies are checked at every load and rebuilt if damaged), and read by ``torchvision.datasets.MNIST`` with ``download=False``: no network in CI.
     ``.data`` (uint8, N x 28 x 28) and ``.targets`` give the whole set as tensors at once.
     """
     from torchvision.datasets import MNIST
 
     root = cache_dir()
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
     for f in MANIFEST["mnist"].files:
-        out = raw / Path(f.relpath).name[:-3]  # without .gz
-        if not out.exists():
-            src = path(f.relpath)
-            tmp = out.with_suffix(".part")
-            with gzip.open(src, "rb") as gz, open(tmp, "wb") as o:
-                shutil.copyfileobj(gz, o)
-            tmp.replace(out)
+        unpacked(f, root / "MNIST" / "raw")
     train = MNIST(str(root), train=True, download=False, transform=transform)
     test = MNIST(str(root), train=False, download=False, transform=transform)
     return train, test
