@@ -56,3 +56,19 @@ def test_each_notebook_has_three_exercises():
     for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         n = sum(1 for e in ex.REGISTRY.values() if e.notebook == f"ex{nb_path.name[:2]}")
         assert n >= 3, f"{nb_path.name} has {n} registered exercise checks (at least 3 needed)"
+
+
+@pytest.mark.parametrize("key", sorted(ex.REGISTRY))
+@pytest.mark.parametrize("answer", [(), (None,), (...,)], ids=["no-argument", "None", "Ellipsis"])
+def test_check_without_an_answer_says_so(key, answer):
+    """A student who runs a check before writing the answer gets one line saying so, never a traceback."""
+    with pytest.raises(ex.NotYet, match="no answer given yet"):
+        ex.REGISTRY[key].check(*answer)
+
+
+@pytest.mark.parametrize("key", sorted(ex.REGISTRY))
+def test_check_given_a_wrong_type_explains(key):
+    """A number where a function (or a table) is expected: NotYet with a readable message, nothing deeper."""
+    with pytest.raises(ex.NotYet) as err:
+        ex.REGISTRY[key].check(*((12345,) * len(_args(ex.REGISTRY[key].wrong[0]()))))
+    assert "\n" not in str(err.value).strip() and str(err.value)

@@ -51,6 +51,10 @@ def exercise(wrong: list):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            given = list(args) + list(kwargs.values())
+            if not given or any(a is None or a is Ellipsis for a in given):
+                raise NotYet(f"no answer given yet to {fn.__name__}: write your answer in the cell above "
+                             f"(replace the ... or None), run that cell, then run this check again.")
             try:
                 fn(*args, **kwargs)
             except NotYet:
