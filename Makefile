@@ -9,12 +9,38 @@ CELL_TIMEOUT ?= 600
 LAB_ARGS ?=
 # JupyterLab refuses to run as root (containers, Binder-like machines) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# CPU=1 (make lab CPU=1, make test CPU=1): at the first install, torch and torchvision come from PyTorch's CPU-only
+# wheel index, with requirements.txt's ranges, before everything else. On Linux that leaves out the CUDA libraries
+# (the default install is about 6.3 GB, the CPU one about 1.7 GB: README, "Installing"). Default: PyPI's torch.
+CPU ?=
+CPU_ONLY := $(filter 1 yes true,$(CPU))
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_REQS := $(shell sed -E -n 's/[[:space:]]*\#.*//; s/[[:space:]]+//g; /^(torch|torchvision)[[:space:]]*([<>=!~;[]|$$)/p' requirements.txt)
+
+# A working interpreter with pip in $(VENV): create it when missing; a venv left without pip (or with a broken
+# interpreter) is repaired with ensurepip or made anew, with a message; if that fails, say what to install.
+define ENSURE_VENV
+if ! $(PY) -m pip --version >/dev/null 2>&1; then \
+  if $(PY) -c "" >/dev/null 2>&1; then \
+    echo "$(VENV) has no working pip: repairing it (python -m ensurepip)"; \
+    $(PY) -m ensurepip --upgrade >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV); \
+  else \
+    if [ -e $(VENV) ]; then echo "$(VENV) has no working python: making it anew"; fi; \
+    $(PYTHON) -m venv --clear $(VENV); \
+  fi; \
+  $(PY) -m pip --version >/dev/null 2>&1 || { \
+    echo "error: could not make $(VENV) with pip in it ($(PYTHON) -m venv failed)."; \
+    echo "  On Debian/Ubuntu: sudo apt install python3-venv ; then: rm -rf $(VENV) ; make"; \
+    echo "  Or choose another Python: make PYTHON=python3.12"; exit 1; }; \
+fi
+endef
 
 .PHONY: install lab test unit notebooks bench clean help stamp student slides site browser-test
 
 help:
 	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on notebooks/"
 	@echo "make test   - same set-up, then unit tests and every notebook executed in fast mode (COURSE_FAST=1)"
+	@echo "             CPU=1: at the first install, CPU-only torch from PyTorch's wheel index (about 1.7 GB, not 6.3 GB, on Linux)"
 	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
 	@echo "make student - student edition (worked solutions removed, checks kept) in build/student/"
@@ -22,23 +48,30 @@ help:
 	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of notebooks 03 and 04 really work"
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(ENSURE_VENV)
+	$(if $(CPU_ONLY),$(PY) -m pip install -q --index-url $(TORCH_CPU_INDEX) $(foreach r,$(TORCH_REQS),"$(r)"))
 	$(PY) -m pip install -q -r requirements.txt -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(if $(CPU_ONLY),@$(PY) -c "import sys; import torch; sys.exit(torch.version.cuda is None)" 2>/dev/null && echo "note: $(VENV) already holds a CUDA build of torch. CPU=1 acts at the first install only: rm -rf $(VENV) and run make lab CPU=1 again" || true)
+
+# Only the interpreter and pip (install runs this first).
+.PHONY: venv
+venv:
+	@$(ENSURE_VENV)
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit tests, then every notebook in notebooks/ executed top to bottom by nbval in fast mode.
 test: install
-	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q tests/
+	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs tests/
 	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
 		--durations=15 notebooks/
 
 unit: install
-	COURSE_FAST=1 $(PY) -m pytest -q tests/
+	COURSE_FAST=1 $(PY) -m pytest -q -rs tests/
 
 bench: install
 	$(PY) benchmarks/run.py --keep build/bench $(NB)
