@@ -302,7 +302,8 @@ def test_damaged_unpacked_copy_is_rebuilt(fake_gz_entry, capsys):
 
 # --- real data (CI has them through COURSE_DATA) ---------------------------------------------------
 needs_data = pytest.mark.skipif(
-    not __import__("os").environ.get("COURSE_DATA"), reason="COURSE_DATA not set (CI sets it)")
+    not __import__("os").environ.get("COURSE_DATA"),
+    reason="COURSE_DATA not set: point it at a folder holding the data sets (README, What the tests need)")
 
 
 @needs_data
