@@ -1,6 +1,7 @@
 """utils.chem: tokenizer and vocabulary, the committed MOSES subset, RDKit diagnostics, metrics, save/load."""
 import gzip
 import hashlib
+import re
 
 import pytest
 
@@ -61,12 +62,43 @@ def test_vocab_encode_batch_and_unknown_token():
 @pytest.mark.parametrize("smiles,words", [
     ("C1CCC", "ring label"), ("CC(C", "never closed"), ("CC)C", "never opened"),
     ("C(C)(C)(C)(C)C", "valence"), ("c1cccc1", "kekulize"), ("", "empty"), ("CCX", "not part of any"),
+    # issue 23: these used to say "syntax error (RDKit: [)"
+    ("C==C", "two bond symbols in a row ('==' at position 1)"), ("C##C", "two bond symbols in a row ('##'"),
+    ("[Xx]", "'Xx' in the bracket atom [Xx] at position 0 is not a chemical element"),
+    ("C=C=C=", "the bond '=' at position 5 has no atom after it"), ("=C", "no atom before it"),
+    ("C(=)C", "the bond '=' at position 2 has no atom after it"), ("C..C", "the '.' at position 1"),
+    ("[13]", "no element symbol"), ("C%1", "two-digit ring label"), ("C()C", "is empty"),
+    # issue 23: an unclosed bracket is named where it opens
+    ("[Fe+", "the '[' at position 0 opens a bracket atom that is never closed"),
+    ("CC[Fe+", "the '[' at position 2 opens"), ("C[O-]C[Fe+", "the '[' at position 6 opens"),
+    ("C]", "the ']' at position 1 closes"),
+    # RDKit would read only 'CC' (ethane) and ignore the rest: a silent wrong molecule
+    ("CC O", "space at position 2"),
+    # no hint of ours: RDKit's own first line, without its time stamp
+    ("[C@@@@H]", "(RDKit: syntax error while parsing: [C@@@@H])"),
 ])
 def test_why_invalid(smiles, words):
     msg = chem.why_invalid(smiles)
     assert msg and words.lower() in msg.lower(), msg
-    with pytest.raises(SettingError):
+    assert "\n" not in msg and "RDKit: [)" not in msg and not re.search(r"\[\d\d:\d\d", msg), msg
+    with pytest.raises(SettingError, match=re.escape(repr(smiles))):
         chem.check_smiles(smiles)
+
+
+def test_rdkit_log_is_read_as_a_string_or_a_list():
+    text = ("[23:35:38] SMILES Parse Error: syntax error while parsing: C==C\n"
+            "[23:35:38] SMILES Parse Error: check for mistakes around position 3:\n")
+    expected = ["syntax error while parsing: C==C", "check for mistakes around position 3:"]
+    assert chem._rdkit_lines(text) == expected  # RDKit 2025 and later: one string
+    assert chem._rdkit_lines(text.splitlines(keepends=True)) == expected  # older RDKit: a list of strings
+    assert chem._rdkit_lines([]) == chem._rdkit_lines("") == []
+
+
+def test_non_strings_are_named_not_called_empty():
+    for bad, shown in [(123, "int 123"), (None, "NoneType None"), (float("nan"), "float nan")]:
+        with pytest.raises(SettingError, match=f"expects a SMILES string such as 'CCO', got {shown}"):
+            chem.check_smiles(bad)
+    assert chem.mol("CC O") is None and not chem.is_valid("C C")
 
 
 def test_valid_molecules_and_canonical():
@@ -85,10 +117,31 @@ def test_metrics():
     assert 0.5 < div < 1.0
     sim = chem.nearest_similarity(["CCO", "c1ccccc1"], ["CCO"])
     assert sim[0] == pytest.approx(1.0) and sim[1] < 0.5
-    props = chem.properties(["CCO", "bad("])
-    assert list(props.columns) == ["MW", "logP", "QED"] and len(props) == 1
-    assert props.MW[0] == pytest.approx(46.07, abs=0.01)
+    props = chem.properties(["CCO", "c1ccccc1"])
+    assert list(props.columns) == ["MW", "logP", "QED"] and len(props) == 2
+    assert props.MW[0] == pytest.approx(46.07, abs=0.01) and props.MW[1] == pytest.approx(78.11, abs=0.01)
     assert list(chem.has_substructure(["c1ccccc1O", "CCO"], "c1ccccc1")) == [True, False]
+
+
+def test_metrics_on_edge_cases():
+    # one row per input, in order: an invalid SMILES is named with its index instead of silently dropped
+    with pytest.raises(SettingError, match=r"'Xx' at index 0"):
+        chem.properties(["Xx", "CCO"])
+    assert chem.properties([]).shape == (0, 3)
+    # scores need samples; an empty list used to score 0.0 (validity) or 0.0 (uniqueness, novelty)
+    for score in (chem.validity, chem.uniqueness, chem.internal_diversity):
+        with pytest.raises(SettingError, match=r"empty list \[\]"):
+            score([])
+    with pytest.raises(SettingError, match="empty list"):
+        chem.novelty([], {"CCO"})
+    # no valid sample at all: a defined 0.0, as documented
+    assert chem.uniqueness(["C(", "Xx"]) == chem.novelty(["C("], {"CCO"}) == chem.internal_diversity(["C("]) == 0.0
+    assert chem.validity(["C(", "Xx"]) == 0.0
+    with pytest.raises(SettingError, match="novelty needs the canonical SMILES"):
+        chem.novelty(["CCO"], "CCO")  # a string would be read as the set of its characters
+    with pytest.raises(SettingError, match="at least one valid molecule in reference_list"):
+        chem.nearest_similarity(["CCO"], ["C("])
+    assert len(chem.nearest_similarity([], ["CCO"])) == 0
 
 
 def test_save_and_load_model(tmp_path, monkeypatch):

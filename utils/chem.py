@@ -19,6 +19,43 @@ from . import data
 from .errors import DataError, SettingError
 
 # ----------------------------------------------------------------------------------------------
+# checking what a student passes in: one clear sentence instead of a deep traceback or a silent wrong result
+# ----------------------------------------------------------------------------------------------
+def _show(x) -> str:
+    """``x`` for an error message: its repr on one line, cut at 60 characters."""
+    text = " ".join(repr(x).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _require_str(smiles, func: str) -> None:
+    if not isinstance(smiles, str):
+        raise SettingError(f"{func} expects a SMILES string such as 'CCO', got {type(smiles).__name__} "
+                           f"{_show(smiles)}.")
+
+
+def _smiles_list(smiles_list, func: str, allow_empty: bool = True) -> list:
+    """``smiles_list`` as a list of strings; a single string, a non-list, a non-string item or (unless
+    ``allow_empty``) an empty list raises :class:`SettingError` naming what was given."""
+    if isinstance(smiles_list, str):  # a bare string would be read character by character
+        raise SettingError(f"{func} expects a list of SMILES, got the single string {_show(smiles_list)}: "
+                           f"put it in a list, {func}([{_show(smiles_list)}]).")
+    try:
+        items = list(smiles_list)
+    except TypeError:
+        raise SettingError(f"{func} expects a list of SMILES strings such as ['CCO', 'c1ccccc1'], got "
+                           f"{type(smiles_list).__name__} {_show(smiles_list)}.") from None
+    for i, s in enumerate(items):
+        if not isinstance(s, str):
+            raise SettingError(f"{func} expects a list of SMILES strings, but item {i} is {type(s).__name__} "
+                               f"{_show(s)}: give text such as 'CCO' (token ids are turned into text by "
+                               f"vocab.decode).")
+    if not items and not allow_empty:
+        raise SettingError(f"{func} got an empty list [] of SMILES: it needs at least one (did the sampling "
+                           f"or the filtering keep none?).")
+    return items
+
+
+# ----------------------------------------------------------------------------------------------
 # tokens
 # ----------------------------------------------------------------------------------------------
 #: One token: a bracket atom ([nH], [C@@H], [O-]), a two-letter halogen (Cl, Br), a two-digit ring label
@@ -30,22 +67,29 @@ PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = (PAD, BOS, EOS)
 
 
+def _untokenizable(smiles: str) -> str | None:
+    """Why ``smiles`` cannot be cut into tokens (its first stray character and where), or None if it can."""
+    pos = 0
+    for match in SMILES_TOKEN.finditer(smiles):  # tokens follow each other; a gap is a skipped character
+        if match.start() != pos:
+            break
+        pos = match.end()
+    if pos == len(smiles):
+        return None
+    if smiles[pos] == "%":
+        return f"the '%' at position {pos} must be followed by a two-digit ring label such as %10"
+    return (f"the character {smiles[pos]!r} at position {pos} is not part of any SMILES token "
+            f"(atoms, bonds = # -, branches ( ), ring digits, [bracket atoms])")
+
+
 def tokenize(smiles: str) -> list[str]:
     """Cut a SMILES string into tokens, keeping multi-character tokens whole: ``'Clc1cc[nH]c1'`` gives
     ``['Cl', 'c', '1', 'c', 'c', '[nH]', 'c', '1']``. Raises :class:`SettingError` on characters that
-    belong to no SMILES token (so that nothing is silently dropped)."""
-    if not isinstance(smiles, str):
-        raise SettingError(f"a SMILES must be a string, got {type(smiles).__name__}")
+    belong to no SMILES token (so that nothing is silently dropped). Positions in messages count from 0."""
+    _require_str(smiles, "tokenize")
     tokens = SMILES_TOKEN.findall(smiles)
     if "".join(tokens) != smiles:
-        pos, i = 0, 0
-        for t in tokens:  # find the first character the pattern skipped
-            j = smiles.find(t, pos)
-            if j != pos:
-                break
-            pos = j + len(t)
-        raise SettingError(f"{smiles!r}: the character {smiles[pos]!r} at position {pos} is not part of any "
-                           f"SMILES token (atoms, bonds = # -, branches ( ), ring digits, [bracket atoms]).")
+        raise SettingError(f"{smiles!r} cannot be cut into tokens: {_untokenizable(smiles)}.")
     return tokens
 
 
@@ -67,9 +111,9 @@ class Vocab:
 
     @classmethod
     def build(cls, smiles_list) -> "Vocab":
-        """All tokens met in ``smiles_list``, sorted, after the three special tokens."""
+        """All tokens met in ``smiles_list`` (a non-empty list of SMILES), sorted, after the special tokens."""
         seen = set()
-        for s in smiles_list:
+        for s in _smiles_list(smiles_list, "Vocab.build", allow_empty=False):
             seen.update(tokenize(s))
         return cls(list(SPECIALS) + sorted(seen))
 
@@ -83,9 +127,13 @@ class Vocab:
         return [self.bos] + [self.stoi[t] for t in toks] + [self.eos]
 
     def decode(self, ids) -> str:
-        """Token ids back to a string: stops at ``<eos>`` (or ``<pad>``), skips ``<bos>``."""
+        """Token ids back to a string: stops at ``<eos>`` (or ``<pad>``), skips ``<bos>``. An id outside the
+        vocabulary raises :class:`SettingError` (ids from a model trained with another vocabulary)."""
         out = []
         for i in (int(x) for x in ids):
+            if not 0 <= i < len(self.tokens):
+                raise SettingError(f"token id {i} is outside this vocabulary (ids 0 to {len(self.tokens) - 1}): "
+                                   f"decode with the Vocab the model was trained with.")
             if i in (self.eos, self.pad):
                 break
             if i != self.bos:
@@ -94,9 +142,14 @@ class Vocab:
 
 
 def encode_batch(smiles_list, vocab: Vocab):
-    """A padded LongTensor (batch, max_len + 2) of ``<bos> tokens <eos> <pad>...``."""
+    """A padded LongTensor (batch, max_len + 2) of ``<bos> tokens <eos> <pad>...`` (``smiles_list``: a non-empty
+    list of SMILES)."""
     import torch
 
+    smiles_list = _smiles_list(smiles_list, "encode_batch", allow_empty=False)
+    if not isinstance(vocab, Vocab):
+        raise SettingError(f"encode_batch needs a chem.Vocab as its second argument (chem.Vocab.build(train_smiles)"
+                           f" or the one saved with the model), got {type(vocab).__name__} {_show(vocab)}.")
     seqs = [vocab.encode(s) for s in smiles_list]
     X = torch.full((len(seqs), max(map(len, seqs))), vocab.pad, dtype=torch.long)
     for i, s in enumerate(seqs):
@@ -126,9 +179,17 @@ def bucket_batches(smiles_list, batch_size: int, seed: int = 0, pool: int = 50):
     batches are shuffled. Every molecule is seen once per epoch,
     and a batch is still a random draw among the molecules of about its length.
     """
-    if batch_size < 1 or batch_size > len(smiles_list):
-        raise SettingError(f"batch_size must be between 1 and {len(smiles_list)}, got {batch_size}")
+    smiles_list = _smiles_list(smiles_list, "bucket_batches", allow_empty=False)
+    if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(smiles_list):
+        raise SettingError(f"batch_size must be a whole number between 1 and {len(smiles_list)} (the number of "
+                           f"molecules), got {_show(batch_size)}.")
+    if not isinstance(pool, (int, np.integer)) or pool < 1:
+        raise SettingError(f"pool must be a whole number of batches >= 1, got {_show(pool)}.")
     lengths = np.array([len(tokenize(s)) for s in smiles_list])
+    return _buckets(smiles_list, lengths, batch_size, seed, pool)
+
+
+def _buckets(smiles_list, lengths, batch_size, seed, pool):
     rng = np.random.default_rng(seed)
     step = batch_size * pool
     while True:
@@ -167,6 +228,8 @@ def load_moses_subset(split: str = "train", n: int | None = None) -> list[str]:
 
     ``n`` keeps the first ``n`` (the subset is already a uniform random draw, see data/moses/PROVENANCE.md).
     """
+    if n is not None and not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise SettingError(f"n must be a whole number of molecules >= 1 (or None for all), got {_show(n)}.")
     with gzip.open(_subset_file(split), "rt") as f:
         header = f.readline().strip()
         if header != "SMILES":
@@ -183,6 +246,12 @@ def load_moses_subset(split: str = "train", n: int | None = None) -> list[str]:
 # ----------------------------------------------------------------------------------------------
 # RDKit: parse quietly, explain failures
 # ----------------------------------------------------------------------------------------------
+_SPACE = re.compile(r"\s")
+_BONDS = ("-", "=", "#", "$", ":", "/", "\\")
+#: the element symbol of a bracket atom, after an optional isotope: [13C], [nH], [se], [Fe+2], [*]
+_BRACKET_ELEMENT = re.compile(r"\[\d*(\*|se|as|te|[bcnops]|[A-Z][a-z]?)?")
+
+
 def _quiet():
     from rdkit import RDLogger
 
@@ -190,16 +259,20 @@ def _quiet():
 
 
 def mol(smiles: str):
-    """The RDKit molecule of a SMILES, or None if RDKit rejects it (quietly: no log spam)."""
+    """The RDKit molecule of a SMILES, or None if RDKit rejects it (quietly: no log spam). An empty string or one
+    with a space is None too (RDKit would read only the part before the space); a non-string raises
+    :class:`SettingError`."""
     from rdkit import Chem
 
+    _require_str(smiles, "mol")
     _quiet()
-    if not isinstance(smiles, str) or not smiles:
+    if not smiles or _SPACE.search(smiles):
         return None
     return Chem.MolFromSmiles(smiles)
 
 
 def is_valid(smiles: str) -> bool:
+    """Whether RDKit reads ``smiles`` as a molecule (a non-string raises :class:`SettingError`)."""
     return mol(smiles) is not None
 
 
@@ -211,45 +284,111 @@ def canonical(smiles: str) -> str | None:
     return None if m is None else Chem.MolToSmiles(m)
 
 
-def _syntax_hints(smiles: str) -> list[str]:
-    hints = []
-    depth = 0
-    for ch in smiles:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            hints.append("a ')' closes a branch that was never opened")
-            break
-    if depth > 0:
-        hints.append(f"{depth} branch(es) opened with '(' are never closed")
-    try:
-        toks = tokenize(smiles)
-    except SettingError as e:
-        return [str(e)]
-    open_rings = set()
-    for t in toks:
-        if t.isdigit() or t.startswith("%"):
+def _elements() -> set:
+    from rdkit import Chem
+
+    table = Chem.GetPeriodicTable()
+    return {table.GetElementSymbol(z) for z in range(1, 119)} | {"*", "b", "c", "n", "o", "p", "s", "se", "as", "te"}
+
+
+def _bracket_hint(smiles: str) -> str | None:
+    """What is wrong with the square brackets of ``smiles`` (unbalanced, or no known element inside), if anything."""
+    start = None
+    for i, ch in enumerate(smiles):
+        if ch == "[" and start is not None:
+            break  # a second '[' before the first one is closed
+        if ch == "[":
+            start = i
+        elif ch == "]" and start is None:
+            return f"the ']' at position {i} closes a bracket atom that was never opened with '['"
+        elif ch == "]":
+            atom = smiles[start:i + 1]
+            symbol = _BRACKET_ELEMENT.match(atom).group(1)
+            if symbol is None:
+                return f"the bracket atom {atom} at position {start} has no element symbol (e.g. [13C], [O-], [nH])"
+            if symbol not in _elements():
+                return (f"{symbol!r} in the bracket atom {atom} at position {start} is not a chemical element "
+                        f"(write e.g. [Fe], [Na+], [nH])")
+            start = None
+    if start is not None:
+        return f"the '[' at position {start} opens a bracket atom that is never closed with ']'"
+    return None
+
+
+def _token_hints(tokens: list) -> list[str]:
+    """Bonds, branches and dots with no atom on one side, and ring labels left open."""
+    hints, pos, open_rings = [], 0, set()
+    for k, t in enumerate(tokens):
+        before = tokens[k - 1] if k else None
+        after = tokens[k + 1] if k + 1 < len(tokens) else None
+        if t in _BONDS and before in _BONDS:
+            hints.append(f"two bond symbols in a row ({before + t!r} at position {pos - len(before)}): "
+                         f"write one bond symbol between two atoms")
+        elif t in _BONDS and after in (None, ")", "."):
+            hints.append(f"the bond {t!r} at position {pos} has no atom after it")
+        elif t in _BONDS and before in (None, "."):
+            hints.append(f"the bond {t!r} at position {pos} has no atom before it")
+        elif t == "(" and before in (None, "(", "."):
+            hints.append(f"the '(' at position {pos} opens a branch with no atom before it")
+        elif t == "(" and after == ")":
+            hints.append(f"the branch '()' at position {pos} is empty")
+        elif t == "." and (before is None or after in (None, ".")):
+            hints.append(f"the '.' at position {pos} separates two molecules but has no atom on one side")
+        elif t.isdigit() or t.startswith("%"):
             open_rings ^= {t}
+        pos += len(t)
     if open_rings:
         hints.append("ring label(s) " + ", ".join(sorted(open_rings)) + " opened but never closed")
     return hints
 
 
+def _syntax_hints(smiles: str) -> list[str]:
+    """Our own reading of a SMILES that RDKit rejects: what is unbalanced or out of place, and where (positions
+    count from 0)."""
+    bracket = _bracket_hint(smiles)
+    if bracket:
+        return [bracket]
+    hints, depth = [], 0
+    for i, ch in enumerate(smiles):
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            hints.append(f"the ')' at position {i} closes a branch that was never opened")
+            break
+    if depth > 0:
+        hints.append(f"{depth} branch(es) opened with '(' are never closed")
+    stray = _untokenizable(smiles)
+    if stray:
+        return hints + [stray]
+    return hints + _token_hints(SMILES_TOKEN.findall(smiles))
+
+
+def _rdkit_lines(messages) -> list[str]:
+    """RDKit's captured log as lines without the time stamp and the 'SMILES Parse Error: ' prefix. The log is one
+    string in recent RDKit (2025 on) and a list of strings in older ones: both are read."""
+    text = messages if isinstance(messages, str) else "\n".join(messages or [])
+    lines = (re.sub(r"^\[[\d:]+\]\s*", "", line).strip() for line in text.splitlines())
+    return [line.removeprefix("SMILES Parse Error: ") for line in lines if line]
+
+
 def why_invalid(smiles: str) -> str | None:
-    """None if RDKit accepts ``smiles``; otherwise one readable sentence saying why it does not."""
+    """None if RDKit accepts ``smiles``; otherwise one readable sentence saying why it does not (positions count
+    from 0). A non-string raises :class:`SettingError`."""
     from rdkit import Chem, rdBase
 
-    _quiet()
-    if not isinstance(smiles, str) or not smiles.strip():
+    _require_str(smiles, "why_invalid")
+    if not smiles.strip():
         return "empty string: a SMILES needs at least one atom"
-    if Chem.MolFromSmiles(smiles) is not None:
+    space = _SPACE.search(smiles)
+    if space:
+        return f"it has a space at position {space.start()}: write a SMILES without spaces"
+    if mol(smiles) is not None:
         return None
     hints = _syntax_hints(smiles)
     capture = getattr(rdBase, "CaptureErrorLog", None)
     if capture is not None:
         with capture() as cap:
             raw = Chem.MolFromSmiles(smiles, sanitize=False)
-        rdkit_msgs = [m.strip().splitlines()[0] for m in (cap.messages or []) if m.strip()]
+        rdkit_msgs = _rdkit_lines(cap.messages)
     else:  # older RDKit: no log capture, our own hints only
         raw, rdkit_msgs = Chem.MolFromSmiles(smiles, sanitize=False), []
     if raw is None:
@@ -267,6 +406,7 @@ def why_invalid(smiles: str) -> str | None:
 
 def check_smiles(smiles: str):
     """The molecule of a student's SMILES, or a :class:`SettingError` saying why RDKit rejects it."""
+    _require_str(smiles, "check_smiles")
     reason = why_invalid(smiles)
     if reason:
         raise SettingError(f"{smiles!r} is not a valid SMILES - {reason}")
@@ -276,38 +416,48 @@ def check_smiles(smiles: str):
 # ----------------------------------------------------------------------------------------------
 # metrics (MOSES definitions)
 # ----------------------------------------------------------------------------------------------
+# The scores (validity, uniqueness, novelty, internal_diversity) need at least one sample: an empty list is a
+# SettingError, not 0 or NaN. The per-molecule helpers (fingerprints, properties, has_substructure,
+# nearest_similarity) give an empty result for an empty list.
 def validity(samples) -> float:
-    """Share of strings RDKit parses into a molecule."""
-    samples = list(samples)
-    return sum(is_valid(s) for s in samples) / max(len(samples), 1)
+    """Share of strings RDKit parses into a molecule (``samples``: a non-empty list of SMILES)."""
+    samples = _smiles_list(samples, "validity", allow_empty=False)
+    return sum(is_valid(s) for s in samples) / len(samples)
 
 
 def uniqueness(samples) -> float:
-    """Share of distinct canonical SMILES among the valid samples (MOSES unique@k)."""
-    can = [c for c in map(canonical, samples) if c]
+    """Share of distinct canonical SMILES among the valid samples (MOSES unique@k); 0.0 if none is valid."""
+    can = [c for c in map(canonical, _smiles_list(samples, "uniqueness", allow_empty=False)) if c]
     return len(set(can)) / max(len(can), 1)
 
 
 def novelty(samples, train_canonical: set) -> float:
     """Share of the distinct valid samples that are not in the training set (``train_canonical``: canonical
-    SMILES of the training molecules)."""
+    SMILES of the training molecules); 0.0 if no sample is valid."""
+    samples = _smiles_list(samples, "novelty", allow_empty=False)
+    is_collection = hasattr(train_canonical, "__iter__") and not isinstance(train_canonical, str)
+    train = set(train_canonical) if is_collection else set()  # a string would be the set of its characters
+    if not train:
+        raise SettingError(f"novelty needs the canonical SMILES of the training molecules as a non-empty set, e.g. "
+                           f"{{chem.canonical(s) for s in train_smiles}}, got {_show(train_canonical)}.")
     uniq = {c for c in map(canonical, samples) if c}
-    return len(uniq - set(train_canonical)) / max(len(uniq), 1)
+    return len(uniq - train) / max(len(uniq), 1)
 
 
 def fingerprints(smiles_list, radius: int = 2, n_bits: int = 2048):
-    """Morgan (ECFP4-like) bit vectors of the valid SMILES."""
+    """Morgan (ECFP4-like) bit vectors of the valid SMILES (invalid ones are skipped)."""
     from rdkit.Chem import rdFingerprintGenerator
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
-    return [gen.GetFingerprint(m) for m in map(mol, smiles_list) if m is not None]
+    return [gen.GetFingerprint(m) for m in map(mol, _smiles_list(smiles_list, "fingerprints")) if m is not None]
 
 
 def internal_diversity(smiles_list, max_n: int = 3000, seed: int = 0) -> float:
     """1 - mean pairwise Tanimoto similarity of Morgan fingerprints (MOSES IntDiv1), on at most ``max_n``
-    distinct valid molecules drawn at random (the full pairwise matrix grows as n^2)."""
+    distinct valid molecules drawn at random (the full pairwise matrix grows as n^2); 0.0 if fewer than two."""
     from rdkit import DataStructs
 
+    smiles_list = _smiles_list(smiles_list, "internal_diversity", allow_empty=False)
     uniq = sorted({c for c in map(canonical, smiles_list) if c})
     if len(uniq) > max_n:
         uniq = list(np.random.default_rng(seed).choice(uniq, size=max_n, replace=False))
@@ -321,37 +471,67 @@ def internal_diversity(smiles_list, max_n: int = 3000, seed: int = 0) -> float:
 
 
 def nearest_similarity(smiles_list, reference_list) -> np.ndarray:
-    """For each valid molecule of ``smiles_list``, its largest Tanimoto similarity to ``reference_list``."""
+    """For each valid molecule of ``smiles_list``, its largest Tanimoto similarity to ``reference_list`` (which
+    must hold at least one valid molecule)."""
     from rdkit import DataStructs
 
-    ref = fingerprints(reference_list)
+    ref = fingerprints(_smiles_list(reference_list, "nearest_similarity (reference_list)"))
+    if not ref:
+        raise SettingError(f"nearest_similarity needs at least one valid molecule in reference_list, got "
+                           f"{_show(reference_list)}.")
     return np.array([max(DataStructs.BulkTanimotoSimilarity(fp, ref)) for fp in fingerprints(smiles_list)])
 
 
 def properties(smiles_list):
-    """A DataFrame of molecular weight (g/mol), Crippen logP and QED of the valid SMILES."""
+    """A DataFrame with one row per SMILES, in order: molecular weight (g/mol), Crippen logP and QED. An invalid
+    SMILES raises :class:`SettingError` naming it and its index (keep the valid ones first with ``is_valid``);
+    an empty list gives an empty table."""
     import pandas as pd
     from rdkit.Chem import QED, Crippen, Descriptors
 
-    rows = [(Descriptors.MolWt(m), Crippen.MolLogP(m), QED.qed(m)) for m in map(mol, smiles_list) if m is not None]
+    smiles_list = _smiles_list(smiles_list, "properties")
+    mols = [mol(s) for s in smiles_list]
+    for i, (s, m) in enumerate(zip(smiles_list, mols)):
+        if m is None:
+            raise SettingError(f"properties got the invalid SMILES {_show(s)} at index {i} ({why_invalid(s)}): keep "
+                               f"the valid ones first, [s for s in smiles if chem.is_valid(s)].")
+    rows = [(Descriptors.MolWt(m), Crippen.MolLogP(m), QED.qed(m)) for m in mols]
     return pd.DataFrame(rows, columns=["MW", "logP", "QED"])
 
 
 def has_substructure(smiles_list, pattern) -> np.ndarray:
-    """For each valid molecule, whether it contains ``pattern`` (an RDKit molecule or SMARTS string)."""
+    """For each valid molecule, whether it contains ``pattern`` (an RDKit molecule or SMARTS string); an invalid
+    SMARTS raises :class:`SettingError`."""
     from rdkit import Chem
 
-    patt = Chem.MolFromSmarts(pattern) if isinstance(pattern, str) else pattern
-    return np.array([m.HasSubstructMatch(patt) for m in map(mol, smiles_list) if m is not None])
+    _quiet()
+    if isinstance(pattern, str):
+        patt = Chem.MolFromSmarts(pattern) if pattern.strip() else None
+        if patt is None:
+            raise SettingError(f"has_substructure: the pattern {_show(pattern)} is not a valid SMARTS; write a "
+                               f"substructure such as 'c1ccccc1' (a benzene ring) or 'C(=O)O' (a carboxylic acid).")
+    elif isinstance(pattern, Chem.Mol):
+        patt = pattern
+    else:
+        raise SettingError(f"has_substructure expects a SMARTS string such as 'c1ccccc1' or an RDKit molecule as "
+                           f"the pattern, got {type(pattern).__name__} {_show(pattern)}.")
+    smiles_list = _smiles_list(smiles_list, "has_substructure")
+    return np.array([m.HasSubstructMatch(patt) for m in map(mol, smiles_list) if m is not None], dtype=bool)
 
 
 def draw_grid(smiles_list, n_per_row: int = 5, size: int = 220, legends=None):
-    """RDKit drawings of the valid SMILES in a grid (an image shown by Jupyter)."""
+    """RDKit drawings of the valid SMILES in a grid (an image shown by Jupyter); ``legends``: one caption per
+    SMILES. Invalid SMILES are skipped; none valid raises :class:`SettingError`."""
     from rdkit.Chem import Draw
 
-    pairs = [(m, (legends[i] if legends else "")) for i, m in enumerate(map(mol, smiles_list)) if m is not None]
+    smiles_list = _smiles_list(smiles_list, "draw_grid")
+    if legends is not None and (isinstance(legends, str) or len(legends) != len(smiles_list)):
+        raise SettingError(f"draw_grid needs one legend per SMILES ({len(smiles_list)}), got {_show(legends)}.")
+    captions = list(legends) if legends is not None else [""] * len(smiles_list)
+    pairs = [(m, captions[i]) for i, m in enumerate(map(mol, smiles_list)) if m is not None]
     if not pairs:
-        raise SettingError("no valid molecule to draw")
+        raise SettingError(f"no valid molecule to draw among the {len(smiles_list)} SMILES given "
+                           f"({_show(smiles_list)}): chem.why_invalid(s) says what is wrong with each.")
     return Draw.MolsToGridImage([p[0] for p in pairs], molsPerRow=n_per_row, subImgSize=(size, size),
                                 legends=[p[1] for p in pairs])
 
