@@ -1,0 +1,184 @@
+"""The figures the notebooks' prose quotes agree with the recorded full-mode runs (benchmarks/results/*.json).
+
+Each row of ``QUOTES`` pairs a recorded figure with the words around its mention in a notebook's markdown:
+``(notebook, figure, scale, quote)``. ``quote`` is a piece of the prose (whitespace-insensitive) with ``{}`` where
+the number stands; the test finds it, reads the number, and checks that it equals ``scale * value`` at the
+precision the prose writes it (99.32 % → two decimals of 100 × test_accuracy). So it fails when someone edits the
+prose (the quote is not found, or says another number) or the results (the number no longer agrees) without the
+other. ``figure`` names an entry of ``figures`` in ``benchmarks/results/<notebook>.full.json``, or a key of the file
+itself (``wall_s``, ``peak_mem_mb``); ``name.anchor`` is the anchor recorded with a figure; ``file:figure`` reads
+another results file. ``scale`` is a number or a function of the value; a 4-tuple row adds ``sig``, the significant
+digits when the prose rounds more coarsely than its last digit ("about 730 times").
+"""
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PERCENT, MINUTES, GB = 100, 1 / 60, 1e-3
+
+QUOTES = [
+    # 04: kernels and grain counting
+    ("04_convolution_kernels", "dense_params_digit", 1, "needs {} parameters on the first"),
+    ("04_convolution_kernels", "dense_params_photo", 1e-9, "and {}·10⁹ on the second"),
+    ("04_convolution_kernels", "wall_s", 1, "the whole notebook in {} s"),
+    ("04_convolution_kernels", "kernel_cpu_s", 1, "({} s of CPU)"),
+    ("04_convolution_kernels", "peak_mem_mb", GB, "peak memory {} GB"),
+    ("04_convolution_kernels", "max_abs_difference", 1e7, "agree to {}·10⁻⁷"),
+    ("04_convolution_kernels", "speedup_shifts_vs_loops", 1, "numpy version was {} times", 2),
+    ("04_convolution_kernels", "speedup_torch_vs_loops", 1, "`F.conv2d` {} times faster", 2),
+    ("04_convolution_kernels", "grain_count_estimate", 1, "Grain count: {} grains found"),
+    ("04_convolution_kernels", "grain_count_true", 1, "grains found for {} ("),
+    ("04_convolution_kernels", "grain_count_error", PERCENT, "({} % error)"),
+    ("04_convolution_kernels", "grain_count_mean_abs_error_other_seeds", PERCENT, "the mean error was {} %"),
+    # 05: the CNN
+    ("05_cnn_mnist", "wall_s", 1, "measured: {} s in all"),
+    ("05_cnn_mnist", "train_seconds", 1, "of which {} s to train the CNN"),
+    ("05_cnn_mnist", "test_accuracy", PERCENT, "test accuracy {} % after"),
+    ("05_cnn_mnist", "train_seconds", 1, "after {} s of CNN training"),
+    ("05_cnn_mnist", "mlp_test_accuracy", PERCENT, "(the MLP: {} %)"),
+    ("05_cnn_mnist", "seconds_to_99", 1, "99 % first reached after {} s"),
+    ("05_cnn_mnist", "wall_s", 1, "the whole notebook in {} s"),
+    ("05_cnn_mnist", "test_accuracy", lambda v: (1 - v) * 10_000, "fewer test errors ({} against"),
+    ("05_cnn_mnist", "mlp_test_accuracy", lambda v: (1 - v) * 10_000, "against {} of the 10 000 test digits"),
+    ("05_cnn_mnist", "05_mnist_reference:ours_params", 1, "parameters than our MLP ({} against"),
+    ("05_cnn_mnist", "05_mnist_reference:speedup_wall", 1, "our recipe reached 99 % {} times faster"),
+    ("05_cnn_mnist", "05_mnist_reference:ours_seconds_to_99", 1, "on the same machine ({} s against"),
+    ("05_cnn_mnist", "05_mnist_reference:reference_seconds_to_99", 1, "s against {} s)"),
+    # 06: the SMILES LSTM
+    ("06_smiles_rnn", "wall_s", MINUTES, "measured {} min,"),
+    ("06_smiles_rnn", "train_seconds", MINUTES, "min, {} of them training"),
+    ("06_smiles_rnn", "validity", 1, "on 10 000 samples validity {},"),
+    ("06_smiles_rnn", "unique", 1, "uniqueness {}, novelty"),
+    ("06_smiles_rnn", "novelty", 1, "novelty {}, IntDiv"),
+    ("06_smiles_rnn", "IntDiv", 1, "IntDiv {} (MOSES CharRNN"),
+    ("06_smiles_rnn", "validity.anchor", 1, "(MOSES CharRNN: {} /"),
+    ("06_smiles_rnn", "unique.anchor", 1, "(MOSES CharRNN: 0.975 / {} /"),
+    ("06_smiles_rnn", "novelty.anchor", 1, "/ {} / 0.856)"),
+    ("06_smiles_rnn", "IntDiv.anchor", 1, "/ {}); test loss"),
+    ("06_smiles_rnn", "test_loss", 1, "test loss {} nats/token"),
+    ("06_smiles_rnn", "focused_similarity_gain", 1, "of the series by {}, and"),
+    ("06_smiles_rnn", "focused_scaffold_share", PERCENT, "and {} % of the focused samples"),
+    # 07: the VAEs
+    ("07_vae", "wall_s", MINUTES, "we measured {} min in all"),
+    ("07_vae", "mnist_latent_knn_accuracy", 1, "the trained one reached {} in our full-mode run"),
+    ("07_vae", "reconstruction", 1, "held-out reconstruction {} and validity"),
+    ("07_vae", "validity", 1, "validity of prior samples {} (the course's"),
+    ("07_vae", "reconstruction.anchor", 1, "the course's targets, {} and"),
+    ("07_vae", "validity.anchor", 1, "the MOSES VAE's {} is not"),
+    ("07_vae", "unique", 1, "uniqueness {}, novelty"),
+    ("07_vae", "novelty", 1, "novelty {}; read greedily"),
+    ("07_vae", "reconstruction_greedy", 1, "the same model gives {} and"),
+    ("07_vae", "validity_greedy", 1, "gives 0.547 and {}."),
+    ("07_vae", "logp_predictor_r2", PERCENT, "explains {} % of the variance of logP"),
+    ("07_vae", "latent_optimisation_logp_rise", 1, "raises the measured logP by {}."),
+    ("07_vae", "mnist_vae_test_elbo", 1, "test ELBO is ${}$ nats per image"),
+    ("07_vae", "chem_vae_train_seconds", MINUTES, "chemical VAE trained in {} min"),
+    ("07_vae", "peak_mem_mb", GB, "peak memory {} GB"),
+    # 08: the GANs
+    ("08_gan", "wall_s", MINUTES, "we measured {} min on a shared machine"),
+    ("08_gan", "wall_s", MINUTES, "one thread; {} min in all"),
+    ("08_gan", "peak_mem_mb", GB, "peak memory about {} GB"),
+    ("08_gan", "mnist_train_seconds", 1, "MNIST GAN training {} s there"),
+    ("08_gan", "share_confident_generator_alone", PERCENT, "30 000 steps: {}% of 10 000 digits"),
+    ("08_gan", "min_class_share_generator_alone", PERCENT, "every class at {}% or more, Fréchet"),
+    ("08_gan", "cnn_frechet_generated", 1, "Fréchet distance on the CNN features {} (real-vs-real"),
+    ("08_gan", "cnn_frechet_floor_real", 1, "(real-vs-real floor {})"),
+    ("08_gan", "drs_acceptance", PERCENT, "rejection sampling ({}% of the candidates kept)"),
+    ("08_gan", "share_confident_0.9", PERCENT, "**{}% confident"),
+    ("08_gan", "min_class_share", PERCENT, "every class at {}% or more**"),
+    ("08_gan", "share_confident_0.9.anchor", PERCENT, "the course's targets, {} % and"),
+    ("08_gan", "min_class_share.anchor", PERCENT, "80 % and {} %, are met"),
+    ("08_gan", "cnn_frechet_rejection_sampling", 1, "Fréchet distance {}. See"),
+]
+
+NUMBER = r"(-?\d{1,3}(?:[  ]\d{3})+|-?\d+(?:\.\d+)?)"   # 105 962 (thin or plain spaces), -153.3, 0.905
+
+
+def recorded(notebook, figure):
+    """The recorded value: a figure, its anchor (``name.anchor``), or a key of the results file."""
+    if ":" in figure:
+        name, figure = figure.split(":")
+        path = RESULTS / f"{name}.json"
+    else:
+        path = RESULTS / f"{notebook}.full.json"
+    data = json.loads(path.read_text())
+    if figure in data and figure != "figures":
+        return data[figure]
+    field = "value"
+    if figure.endswith(".anchor"):
+        figure, field = figure[: -len(".anchor")], "anchor"
+    assert figure in data["figures"], f"{path.name} records no figure {figure!r}"
+    return data["figures"][figure][field]
+
+
+def prose(notebook):
+    """All the markdown of a notebook, whitespace collapsed to single spaces."""
+    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    return re.sub(r"\s+", " ", " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown"))
+
+
+def disagreements(text, quote, expected, sig=None):
+    """Why ``text`` does not quote ``expected`` where ``quote`` says (an empty list when it does)."""
+    pattern = re.escape(re.sub(r"\s+", " ", quote)).replace(r"\{\}", NUMBER)
+    found = re.findall(pattern, text)
+    if not found:
+        return [f"the prose no longer says {quote!r}"]
+    problems = []
+    for written in found:
+        number = float(re.sub(r"[  ]", "", written))
+        if sig is None:
+            decimals = len(written.split(".")[1]) if "." in written else 0
+            tolerance = 0.5 * 10 ** -decimals
+        else:
+            tolerance = 0.5 * 10 ** (math.floor(math.log10(abs(expected))) - sig + 1)
+        if abs(number - expected) > tolerance * (1 + 1e-9):
+            problems.append(f"{quote.format(written)!r}, but the results give {expected:.6g}")
+    return problems
+
+
+def expected_value(row):
+    notebook, figure, scale, quote, *sig = row
+    value = recorded(notebook, figure)
+    return scale(value) if callable(scale) else scale * value
+
+
+@pytest.mark.parametrize("row", QUOTES, ids=lambda r: f"{r[0][:2]}-{r[1]}-{r[3][:24]}")
+def test_prose_quotes_the_recorded_figure(row):
+    notebook, figure, scale, quote, *sig = row
+    problems = disagreements(prose(notebook), quote, expected_value(row), *sig)
+    assert not problems, (f"{notebook}.ipynb, figure {figure}: " + "; ".join(problems)
+                          + f". Update the prose (or this table) to the results in benchmarks/results/.")
+
+
+def test_mlp_and_cnn_parameter_counts_in_05():
+    """The summary of 05 compares the two networks' sizes: counted here from utils.mnist (the same models)."""
+    from utils import mnist
+
+    text = prose("05_cnn_mnist")
+    assert not disagreements(text, "parameters than our MLP (105 962 against {})", mnist.n_params(mnist.build_mlp()))
+    ratio = mnist.n_params(mnist.build_mlp()) / mnist.n_params(mnist.build_cnn())
+    assert not disagreements(text, "shares small kernels across the image: {} times fewer", ratio)
+
+
+def test_the_check_fails_when_either_side_changes():
+    """The check is not vacuous: a changed number in the prose, a changed result, or a reworded quote all fail."""
+    text, quote = "Measured: test accuracy 99.32 % after 44.4 s of training.", "test accuracy {} % after"
+    assert not disagreements(text, quote, 99.32000041)
+    assert disagreements(text.replace("99.32", "99.39"), quote, 99.32000041)      # the prose moved
+    assert disagreements(text, quote, 99.39)                                         # the results moved
+    assert disagreements(text.replace("test accuracy", "an accuracy of"), quote, 99.32)   # the quote is gone
+    assert not disagreements("in 122 s", "in {} s", 122.4) and disagreements("in 122 s", "in {} s", 122.6)
+    assert not disagreements("about 730 times", "about {} times", 726.6, 2)         # significant digits, when asked
+    assert disagreements("about 700 times", "about {} times", 726.6, 2)
+    assert not disagreements("(105 962 against", "({} against", 105_962)             # thousands separated by spaces
+
+
+def test_every_quoted_notebook_and_results_file_exists():
+    for notebook, figure, *_ in QUOTES:
+        assert (ROOT / "notebooks" / f"{notebook}.ipynb").exists(), notebook
+        recorded(notebook, figure)
