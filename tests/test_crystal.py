@@ -1,4 +1,6 @@
 """Unit tests of utils.crystal (notebook 09's plumbing) and of the exercise checks' acceptance of right answers."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -82,3 +84,35 @@ def test_exercise_checks_accept_right_answers():
         df = np.asarray(fb) - np.asarray(fa)
         return float(np.linalg.norm((df - np.round(df)) @ L))
     check_min_image_distance(mid)
+
+
+def test_tensor_decoding_refuses_nan_and_accepts_torch():
+    t = crystal.to_tensor(_rocksalt_pdh())
+    assert crystal.formula(crystal.from_tensor(torch.tensor(t, requires_grad=True))) == "Pd4H4"
+    assert len(crystal.unstack(torch.tensor(np.stack([t, t])))) == 2
+    t[1, 17, 2] = np.nan                                  # NaN in a padding row is still a diverged generator
+    with pytest.raises(SettingError, match="NaN"):
+        crystal.from_tensor(t)
+    with pytest.raises(SettingError, match="NaN"):
+        crystal.unstack(t[None])
+    with pytest.raises(SettingError, match="non-empty"):
+        crystal.stack([])
+
+
+def test_write_structures_replaces_an_earlier_run(tmp_path):
+    atoms = _rocksalt_pdh()
+    assert len(crystal.write_structures([atoms] * 3, tmp_path, prefix="run")) == 6
+    (tmp_path / "notes.txt").write_text("kept")
+    paths = crystal.write_structures([atoms], tmp_path, prefix="run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "run_000.POSCAR", "run_000.cif"]
+    assert sorted(paths) == sorted(tmp_path.glob("run_000.*"))
+
+
+def test_notebook_09_writes_its_files_to_the_cache_not_to_a_leftover_temp_folder():
+    """Issue 23, item 9: tempfile.mkdtemp in a cell left a folder behind at every run."""
+    import nbformat
+
+    nb = nbformat.read(Path(crystal.__file__).resolve().parent.parent / "notebooks" / "09_crystal_gan.ipynb", 4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "mkdtemp" not in code and "tempfile" not in code
+    assert 'out_dir = utils.data.cache_dir() / "crystalgan"' in code

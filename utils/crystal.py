@@ -8,12 +8,14 @@ training losses: it uses ASE's neighbour list on the decoded ``ase.Atoms``.
 """
 from __future__ import annotations
 
+import glob
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from . import data
+from ._checks import array, finite, number, whole
 from .errors import DataError, SettingError
 
 #: the four slots of the paper's tensor: lattice, hydrogen, first metal, second metal
@@ -26,6 +28,7 @@ D_MIN, D_MAX = 1.8, 3.0
 #: pair types whose first-neighbour distance is constrained: a metal's nearest metal, a hydrogen's nearest hydrogen
 PAIR_TYPES = ("Pd-Pd", "Ni-Ni", "Pd-Ni", "H-H")
 
+_DIVERGED = "a generator whose training diverged gives NaN; lower its learning rate"
 _FILES = {"PdH": ("crystalgan/PdH_dataset.mat", "Pd_POSCAR_data"),
           "NiH": ("crystalgan/NiH_dataset.mat", "Ni_POSCAR_data")}
 
@@ -66,15 +69,25 @@ def load_domain(name: str):
     return out
 
 
+def _atoms(atoms, name="atoms"):
+    """``atoms`` unchanged if it is an ``ase.Atoms``, else a clear message."""
+    from ase import Atoms
+
+    if not isinstance(atoms, Atoms):
+        raise SettingError(f"{name} must be a structure (ase.Atoms), got {type(atoms).__name__}: a tensor is decoded "
+                           "with crystal.from_tensor")
+    return atoms
+
+
 def formula(atoms) -> str:
     """Composition as Pd, Ni, H counts (metals first, as chemists write hydrides): 'Pd2Ni2H4'."""
-    c = Counter(atoms.get_chemical_symbols())
+    c = Counter(_atoms(atoms).get_chemical_symbols())
     return "".join(f"{s}{c[s]}" for s in ("Pd", "Ni", "H") if c[s]) or "(empty)"
 
 
 def counts(atoms) -> dict:
     """Number of atoms of each species, {'H': n, 'Pd': n, 'Ni': n}."""
-    c = Counter(atoms.get_chemical_symbols())
+    c = Counter(_atoms(atoms).get_chemical_symbols())
     return {s: c[s] for s in SPECIES}
 
 
@@ -89,6 +102,8 @@ def to_tensor(atoms, n_max: int = N_MAX) -> np.ndarray:
     the flag tells an atom at the origin from padding). A species that is absent is an empty slot, the
     'complexity augmentation' placeholder.
     """
+    n_max = whole("n_max", n_max, 3)
+    finite("the cell and positions of atoms", np.vstack([_atoms(atoms).cell.array, atoms.positions]))
     t = np.zeros((4, n_max, 4), dtype=np.float32)
     t[0, :3, :3] = atoms.cell.array
     t[0, :3, 3] = 1
@@ -96,19 +111,21 @@ def to_tensor(atoms, n_max: int = N_MAX) -> np.ndarray:
     for k, sym in enumerate(SPECIES, start=1):
         pos = atoms.positions[symbols == sym]
         if len(pos) > n_max:
-            raise SettingError(f"{len(pos)} {sym} atoms do not fit in a slot of {n_max} rows")
+            raise SettingError(f"{len(pos)} {sym} atoms do not fit in a slot of {n_max} rows: use n_max >= {len(pos)}")
         t[k, :len(pos), :3] = pos
         t[k, :len(pos), 3] = 1
     return t
 
 
 def from_tensor(t, threshold: float = 0.5):
-    """Decode one tensor (4, n_max, 4) into a periodic ``ase.Atoms``: rows whose flag is above ``threshold``."""
+    """Decode one tensor (4, n_max, 4) into a periodic ``ase.Atoms``: rows whose flag is above ``threshold``.
+    A tensor with NaN or infinity (a generator that diverged) is refused."""
     from ase import Atoms
 
-    t = np.asarray(t, dtype=float)
+    threshold = number("threshold", threshold)
+    t = array("the structure tensor", t, dtype=float, hint=_DIVERGED)
     if t.ndim != 3 or t.shape[0] != 4 or t.shape[2] != 4:
-        raise SettingError(f"a structure tensor has shape (4, n_max, 4), got {t.shape}")
+        raise SettingError(f"a structure tensor must have shape (4, n_max, 4), got {t.shape}")
     symbols, positions = [], []
     for k, sym in enumerate(SPECIES, start=1):
         keep = t[k, :, 3] > threshold
@@ -119,17 +136,28 @@ def from_tensor(t, threshold: float = 0.5):
 
 def stack(structures, n_max: int = N_MAX) -> np.ndarray:
     """Tensors of a list of structures, shape (n, 4, n_max, 4)."""
+    if isinstance(structures, (str, bytes)) or not hasattr(structures, "__len__") or not len(structures):
+        raise SettingError(f"stack needs a non-empty list of structures (ase.Atoms), got {structures!r:.60}")
     return np.stack([to_tensor(a, n_max) for a in structures])
 
 
 def unstack(tensors, threshold: float = 0.5) -> list:
     """Decode a batch of tensors (n, 4, n_max, 4) into a list of ``ase.Atoms``."""
-    return [from_tensor(t, threshold) for t in np.asarray(tensors)]
+    tensors = array("the tensors", tensors, hint=_DIVERGED)
+    if tensors.ndim != 4:
+        raise SettingError(f"unstack decodes a batch of tensors (n, 4, n_max, 4), got shape {tensors.shape}: "
+                           "for one structure use crystal.from_tensor")
+    return [from_tensor(t, threshold) for t in tensors]
 
 
 # ----------------------------------------------------------------------------------------------
 # geometry (evaluation, independent of any training loss)
 # ----------------------------------------------------------------------------------------------
+def _cutoff(cutoff) -> float:
+    """A neighbour-list cutoff in angstrom: beyond 20 A the lists grow large and say nothing about first neighbours."""
+    return number("cutoff", cutoff, 0, 20, lo_open=True, hint="a cutoff in angstrom such as 5")
+
+
 def is_sane(atoms, min_length: float = 1.0, max_length: float = 30.0) -> bool:
     """A cell that ASE can work with: finite, lattice vectors between ``min_length`` and ``max_length`` angstrom,
     and not flattened (volume at least 10 % of the product of the lengths)."""
@@ -150,7 +178,9 @@ def first_neighbours(atoms, cutoff: float = 5.0) -> dict:
     """
     from ase.neighborlist import neighbor_list
 
+    cutoff = _cutoff(cutoff)
     out = {p: [] for p in PAIR_TYPES}
+    _atoms(atoms)
     if len(atoms) == 0:
         return {p: np.array(v) for p, v in out.items()}
     sym = np.array(atoms.get_chemical_symbols())
@@ -179,6 +209,9 @@ def constraint_table(structures, d_min: float = D_MIN, d_max: float = D_MAX):
     'ternary' (Pd, Ni and H all present), composition, minimum interatomic distance."""
     import pandas as pd
 
+    d_min, d_max = number("d_min", d_min, 0), number("d_max", d_max, 0)
+    if d_min >= d_max:
+        raise SettingError(f"the window needs d_min < d_max, got d_min={d_min} and d_max={d_max} (angstrom)")
     rows = []
     for a in structures:
         row = {"formula": formula(a), "n_atoms": len(a)}
@@ -208,7 +241,8 @@ def min_distance(atoms, cutoff: float = 6.0) -> float:
     """Smallest interatomic distance in angstrom, any species, periodic images included (inf if none < cutoff)."""
     from ase.neighborlist import neighbor_list
 
-    if len(atoms) == 0:
+    cutoff = _cutoff(cutoff)
+    if len(_atoms(atoms)) == 0:
         return float("inf")
     d = neighbor_list("d", atoms, cutoff)
     return float(d.min()) if len(d) else float("inf")
@@ -219,6 +253,7 @@ def fingerprint(atoms, cutoff: float = 4.0) -> tuple:
     sorted lattice-vector lengths, sorted first-neighbour distance of every atom to any other atom)."""
     from ase.neighborlist import neighbor_list
 
+    cutoff = _cutoff(cutoff)
     c = counts(atoms)
     first = np.full(len(atoms), np.inf)
     if len(atoms):
@@ -232,6 +267,7 @@ def is_copy(atoms, references, tol: float = 0.1) -> bool:
     atoms, lattice lengths and per-atom first-neighbour distances within ``tol`` angstrom (largest difference).
     A Pd-Ni-H cell that is a training Pd-H cell with some Pd renamed Ni counts as a copy.
     ``references``: structures, or their fingerprints (faster when testing many structures)."""
+    tol = number("tol", tol, 0)
     n_m, n_h, lengths, first = fingerprint(atoms)
     for ref in references:
         r_m, r_h, r_len, r_first = ref if isinstance(ref, tuple) else fingerprint(ref)
@@ -255,11 +291,17 @@ def novel_share(structures, references, tol: float = 0.1) -> float:
 # ----------------------------------------------------------------------------------------------
 def write_structures(structures, folder, prefix: str = "gen") -> list[Path]:
     """Write each structure as VASP POSCAR (``<prefix>_NNN.POSCAR``) and CIF (``<prefix>_NNN.cif``) with
-    ``ase.io.write``; returns the paths. Use a temporary or cache folder: generated files are not committed."""
+    ``ase.io.write``; returns the paths. Files of an earlier call with the same ``prefix`` in ``folder`` are removed
+    first, so the folder holds exactly these structures. Use a temporary or cache folder (for example
+    ``utils.data.cache_dir() / "crystalgan"``): generated files are not committed."""
     from ase.io import write
 
+    structures = [_atoms(a, "each structure") for a in structures]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    for ext in ("POSCAR", "cif"):
+        for old in folder.glob(f"{glob.escape(prefix)}_[0-9][0-9][0-9].{ext}"):
+            old.unlink()
     paths = []
     for n, a in enumerate(structures):
         p = folder / f"{prefix}_{n:03d}.POSCAR"
