@@ -74,3 +74,15 @@ def test_plot_decision_surface_runs_with_packing():
     fig, ax = plt.subplots()
     gan.plot_decision_surface(ax, Packed(4), torch.randn(50, 2), torch.randn(50, 2), pack=4, steps=20)
     plt.close(fig)
+
+
+def test_helpers_take_generator_outputs_and_refuse_nan():
+    """A generator's output (with gradients) is accepted as it is; NaN (a diverged generator) is refused."""
+    from utils import SettingError
+
+    centers = gan.ring_centers(8, 2.0)
+    fake = (centers[torch.arange(400) % 8] + 0.01 * torch.randn(400, 2)).requires_grad_()
+    assert gan.mode_coverage(fake, centers)["covered"] == 8
+    assert gan.mosaic(torch.rand(3, 28, 28, requires_grad=True), nrow=3).shape == (30, 88)
+    with pytest.raises(SettingError, match="diverged"):
+        gan.nearest_mode(torch.full((3, 2), float("nan")), centers)

@@ -104,3 +104,24 @@ def test_kernel_explorer_widget_controls_and_bad_input():
     assert ex.set(stride=2, pooling="max 2x2", image="noise")
     assert ex.result["output"].shape == (7, 7) and ex.controls["stride"].value == 2
     assert not ex.set(image="missing") and "missing" in ex.message.value
+
+
+def test_micrograph_limits_are_inclusive_and_stated():
+    """Issue 23, item 4: the bounds refuse typos such as n_grains=10**9 (tested just over the limits in
+    test_bad_input.py) but keep every size the notebook uses, down to the smallest allowed."""
+    m = images.micrograph(size=16, n_grains=16, lloyd=0)
+    assert m.image.shape == (16, 16) and 2 <= m.n_grains <= 16
+    with pytest.raises(utils.SettingError, match=r"n_grains must be a whole number between 2 and 16.*size=16"):
+        images.micrograph(size=16, n_grains=17)
+    with pytest.raises(utils.SettingError, match="size must be a whole number between 16 and 1024"):
+        images.micrograph(size=32.5)
+
+
+def test_parse_kernel_bounds_its_numbers():
+    K = images.parse_kernel("1e6 0 0; 0 -1e6 0; 0 1e6/4 1.5/2")                   # at the limits; fractions
+    assert K[0, 0] == 1e6 and K[2, 1] == 250000 and K[2, 2] == 0.75
+    for bad in ("1e400", "1e7 0 0 0 0 0 0 0 0", "-1e400/3 0 0 0 0 0 0 0 0"):
+        with pytest.raises(utils.SettingError, match="too large"):
+            images.parse_kernel(bad)
+    with pytest.raises(utils.SettingError, match="between"):
+        images.parse_kernel(np.full((3, 3), 1e9))

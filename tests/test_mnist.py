@@ -4,6 +4,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -100,3 +101,29 @@ def test_load_tensors_normalised():
     assert abs(X.mean().item()) < 1e-3 and abs(X.std().item() - 1) < 1e-2
     assert torch.allclose(mnist.to_pixels(X[:1]) * 255, torch.as_tensor(0.0) + X[:1].mul(mnist.STD).add(mnist.MEAN)
                           .mul(255).clamp(0, 255), atol=1e-3)
+
+
+def test_fit_and_predict_accept_numpy_flat_and_unbatched_images():
+    """Issue 23, item 6: numpy arrays, (N, 784) and (N, 28, 28) images, int32 labels and a numpy learning rate
+    are converted (as the docstrings say) instead of failing deep inside torch."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 784)), rng.integers(0, 10, 16).astype(np.int32)    # float64, int32
+    h = mnist.fit(mnist.build_cnn(4, 4, 8), X, y, num_epochs=1, batch_size=8, lr=np.float32(0.01))
+    assert len(h["loss"]) == 2 and all(np.isfinite(h["loss"]))
+    net = mnist.build_mlp(8)
+    X4 = torch.randn(5, 1, 28, 28)
+    assert torch.equal(mnist.predict(net, X4[:, 0]), mnist.predict(net, X4))
+    assert torch.equal(mnist.predict(net, X4.reshape(5, 784).numpy()), mnist.predict(net, X4))
+    assert 0 <= mnist.accuracy(net, X4, np.arange(5)) <= 1
+
+
+def test_fit_says_when_training_diverges():
+    """A loss that stops being finite stops training with a message, instead of a history of NaN. Here the first
+    layer overflows float32 (weights of 1 on pixels of 1e38)."""
+    net = mnist.build_mlp(8)
+    with torch.no_grad():
+        net[1].weight.fill_(1.0)
+    X, y = torch.full((8, 1, 28, 28), 1e38), torch.randint(0, 10, (8,))
+    with pytest.raises(SettingError, match="diverged at step 1"):
+        mnist.fit(net, X, y, num_epochs=1)

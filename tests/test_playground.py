@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from utils import SettingError
-from utils.playground_engine import DATASETS, FEATURES, Engine, make_data
+from utils.playground_engine import DATASETS, FEATURES, MAX_POINTS, Engine, make_data
 
 
 # ---- data ----------------------------------------------------------------------------------------
@@ -124,12 +124,44 @@ def test_l1_zeroes_weights():
     (dict(batch_size=0), "batch size"), (dict(noise=80), "noise"), (dict(train_ratio=5), "ratio"),
     (dict(activation="softmax"), "activation"), (dict(reg_rate=-1), "regularization rate"),
     (dict(dataset="moons"), "unknown data set"), (dict(problem="regression", dataset="xor"), "for classification"),
+    # issue 23: absurd values the message already ruled out, and fractions silently rounded down
+    (dict(lr=1e9), "up to 10"), (dict(lr=10.5), "up to 10"), (dict(reg_rate=100), "between 0 and 10"),
+    (dict(hidden=[2.5]), "whole neuron counts"), (dict(hidden="4, 2"), "whole neuron counts"),
+    (dict(batch_size=2.5), "whole number"), (dict(n_points=MAX_POINTS + 1), "n_points"), (dict(seed=-1), "seed"),
 ])
 def test_bad_values_give_a_clear_message_and_change_nothing(bad, words):
     eng = Engine()
     before = json.dumps(eng.state_dict())
     with pytest.raises(SettingError, match=words):
         eng.set(**bad)
+    assert json.dumps(eng.state_dict()) == before
+
+
+def test_a_single_feature_name_is_a_list_of_one_and_limits_are_inclusive():
+    eng = Engine(features="x1^2", lr=10, reg_rate=10, n_points=MAX_POINTS)
+    assert eng.settings["features"] == ("x1^2",) and len(eng.X_train) + len(eng.X_test) == MAX_POINTS
+
+
+def test_training_and_measures_check_their_arguments():
+    eng = Engine()
+    for call, words in [(lambda: eng.train(1.5), "whole number"), (lambda: eng.train(-1), "epochs"),
+                        (lambda: eng.accuracy("validation"), "'train' or 'test'"),
+                        (lambda: eng.loss("all"), "'train' or 'test'"),
+                        (lambda: eng.epochs_to(float("nan")), "target"),
+                        (lambda: eng.predict([[1, 2, 3]]), r"\(n, 2\)"), (lambda: make_data(n=5), "between 10 and")]:
+        with pytest.raises(SettingError, match=words):
+            call()
+    assert eng.epoch == 0
+
+
+def test_a_state_that_does_not_fit_is_refused_and_changes_nothing():
+    eng = Engine().train(2)
+    before = json.dumps(eng.state_dict())
+    bad = json.loads(before)
+    bad["settings"]["hidden"] = [3]                          # the saved weights are for [4, 2]
+    for state in (bad, {"W": []}, "state.json"):
+        with pytest.raises(SettingError, match="state"):
+            eng.load_state_dict(state)
     assert json.dumps(eng.state_dict()) == before
 
 
@@ -221,6 +253,8 @@ def test_set_from_code_updates_the_controls(pg):
 def test_bad_values_show_a_message_not_a_traceback(pg):
     pg.controls["lr"].value = 0.0
     assert "learning rate" in pg.message.value and pg.engine.settings["lr"] == 0.03
+    pg.controls["lr"].value = 1e9
+    assert "up to 10" in pg.message.value and pg.engine.settings["lr"] == 0.03
     pg.controls["hidden"].value = "4, 0"
     assert "1 to 8" in pg.message.value
     pg.controls["hidden"].value = "four"

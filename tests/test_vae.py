@@ -151,3 +151,12 @@ def test_beam_search_is_exact_when_the_beam_holds_every_prefix():
         assert np.isclose(narrow_scores[row], log_prob(got, row))
     with pytest.raises(SettingError):
         vae.beam_search(step, 2, bos=0, eos=1, width=0)
+
+
+def test_knn_accuracy_takes_tensors_straight_from_an_encoder():
+    """Codes that still carry gradients (an encoder's output) need no .detach().numpy() first."""
+    y = (torch.arange(40) // 2) % 2
+    Z = (torch.stack([y * 4.0, torch.zeros(40)], 1) + 0.1 * torch.randn(40, 2)).requires_grad_()
+    assert vae.knn_accuracy(Z[::2], y[::2], Z[1::2], y[1::2], k=3) == 1.0
+    P, share = vae.pca_2d(torch.randn(30, 4, requires_grad=True))
+    assert P.shape == (30, 2) and 0 < share <= 1

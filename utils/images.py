@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._checks import finite, number, whole
 from .errors import SettingError
 
 __all__ = ["micrograph", "Micrograph", "KERNELS", "KERNEL_LATEX", "parse_kernel", "explore", "render_explore",
@@ -54,6 +55,10 @@ POOLINGS = ("none", "max 2x2", "average 2x2")
 # ----------------------------------------------------------------------------------------------
 # a synthetic polycrystal micrograph
 # ----------------------------------------------------------------------------------------------
+#: largest side of a synthetic micrograph, in pixels (memory grows as size²: about 110 MB at 1024)
+MAX_SIZE = 1024
+
+
 class Micrograph:
     """A synthetic micrograph: ``image`` (float, 0..1, H x W), ``grains`` (int label per pixel, 0..n-1),
     ``n_grains`` (the true number of grains), ``boundary`` (bool, True on grain-boundary pixels)."""
@@ -77,18 +82,27 @@ def micrograph(size: int = 256, n_grains: int = 60, boundary_width: float = 1.5,
     ``boundary_width`` px, depth ``boundary_depth``); uneven illumination, as under a real microscope (brightness
     falling by ``illumination`` from one corner to the opposite one, so that no single grey level separates
     boundaries from grains); Gaussian noise of standard deviation ``noise``. The same ``seed`` gives the same image.
+
+    Limits (checked before anything is computed, so that a typo cannot fill the memory): ``size`` 16 to
+    :data:`MAX_SIZE` px (about 110 MB at 1024), ``n_grains`` 2 to size² / 16 (a grain of at least 4 x 4 px on average),
+    ``lloyd`` 0 to 10.
     """
     from scipy import ndimage
     from scipy.spatial import cKDTree
 
-    if int(size) < 16 or int(n_grains) < 2:
-        raise SettingError(f"micrograph needs size >= 16 and n_grains >= 2 (got size={size}, n_grains={n_grains})")
-    size, n_grains = int(size), int(n_grains)
+    size = whole("size", size, 16, MAX_SIZE, hint="the image is size x size pixels")
+    n_grains = whole("n_grains", n_grains, 2, size * size // 16,
+                     hint=f"at most one grain per 16 pixels, so size={size} allows {size * size // 16}")
+    lloyd = whole("lloyd", lloyd, 0, 10)
+    boundary_width = number("boundary_width", boundary_width, 0, lo_open=True)
+    noise = number("noise", noise, 0)
+    boundary_depth, illumination = number("boundary_depth", boundary_depth), number("illumination", illumination)
+    seed = whole("seed", seed, 0)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size]
     pix = np.column_stack([yy.ravel(), xx.ravel()]).astype(float) + 0.5
     seeds = rng.uniform(0, size, (n_grains, 2))
-    for _ in range(max(0, int(lloyd))):  # Lloyd relaxation: move each centre to the centroid of its cell
+    for _ in range(lloyd):  # Lloyd relaxation: move each centre to the centroid of its cell
         lab = cKDTree(seeds).query(pix)[1]
         cnt = np.bincount(lab, minlength=n_grains)
         keep = cnt > 0
@@ -114,12 +128,15 @@ def micrograph(size: int = 256, n_grains: int = 60, boundary_width: float = 1.5,
 # ----------------------------------------------------------------------------------------------
 # the kernel explorer: plain callback first
 # ----------------------------------------------------------------------------------------------
+#: largest magnitude of a kernel number (beyond it, float32 feature maps overflow)
+KERNEL_MAX = 1e6
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?(\d+(\.\d*)?|\.\d+))?$")
 
 
 def parse_kernel(kernel) -> np.ndarray:
     """A 3 x 3 float kernel from a preset name, a text of nine numbers (rows on lines or separated by ';',
-    fractions such as ``1/9`` allowed) or an array. Raises :class:`SettingError` with a clear message."""
+    fractions such as ``1/9`` allowed) or an array. Numbers must be finite and at most :data:`KERNEL_MAX` in
+    magnitude. Raises :class:`SettingError` with a clear message."""
     if isinstance(kernel, str) and kernel.strip() in KERNELS:
         return KERNELS[kernel.strip()].copy()
     if isinstance(kernel, str):
@@ -132,11 +149,17 @@ def parse_kernel(kernel) -> np.ndarray:
             toks = [t for t in re.split(r"[,\s]+", r.strip().strip("[]")) if t]
             for t in toks:
                 if not _NUMBER.match(t):
-                    raise SettingError(f"'{t}' is not a number: the kernel takes numbers such as 2, -0.5 or 1/9")
+                    raise SettingError(f"'{t}' is not a number: the kernel needs numbers such as 2, -0.5 or 1/9")
+                num, _, den = t.partition("/")
                 try:
-                    v = float(Fraction(t))
-                except (ZeroDivisionError, ValueError):
-                    raise SettingError(f"'{t}' is not a usable number (division by zero?)") from None
+                    v = float(Fraction(num) / Fraction(den or 1))
+                except ZeroDivisionError:
+                    raise SettingError(f"'{t}' is a division by zero: the kernel needs numbers such as 1/9") from None
+                except OverflowError:
+                    v = float("inf")
+                if not abs(v) <= KERNEL_MAX:
+                    raise SettingError(f"'{t}' is too large: kernel numbers must lie between -{KERNEL_MAX:,.0f} and "
+                                       f"{KERNEL_MAX:,.0f}")
                 values.append(v)
             if toks and len(toks) != 3 and len(rows) > 1:
                 raise SettingError(f"each row needs 3 numbers; the row '{r.strip()}' has {len(toks)}")
@@ -150,50 +173,54 @@ def parse_kernel(kernel) -> np.ndarray:
                            "nine numbers as text, or a 3 x 3 array") from None
     if arr.shape != (3, 3):
         raise SettingError(f"the kernel must be 3 x 3, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise SettingError("the kernel contains NaN or infinity")
+    finite("the kernel", arr)
+    if np.abs(arr).max() > KERNEL_MAX:
+        raise SettingError(f"the kernel's numbers must lie between -{KERNEL_MAX:,.0f} and {KERNEL_MAX:,.0f}, got "
+                           f"{np.abs(arr).max():g} in magnitude")
     return arr
 
 
-def _int_setting(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
-            isinstance(value, float) and value.is_integer()):
-        raise SettingError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
-    value = int(value)
-    if not lo <= value <= hi:
-        raise SettingError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
+def _image(image, name="the image") -> np.ndarray:
+    """``image`` as a finite float32 2-D array of at least 3 x 3 pixels, or a clear message."""
+    try:
+        x = np.asarray(image, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise SettingError(f"{name} must be a 2-D array of numbers, got {type(image).__name__}") from None
+    if x.ndim != 2 or min(x.shape) < 3:
+        raise SettingError(f"{name} must be a 2-D array of at least 3 x 3 pixels, got shape {x.shape}")
+    return finite(name, x, "replace missing pixels first, e.g. with np.nan_to_num")
 
 
 def explore(image, kernel="identity", padding: int = 0, stride: int = 1, pooling: str = "none") -> dict:
     """The kernel explorer's callback, as a plain function: cross-correlate ``image`` (2-D array) with a 3 x 3
     ``kernel`` (preset name, text or array) using zero ``padding`` and ``stride``, then optional 2 x 2
     ``pooling`` ('none', 'max 2x2', 'average 2x2'). Returns a dict with ``input``, ``kernel``, ``conv`` (the
-    feature map), ``output`` (after pooling) and ``summary`` (a line with the shapes). Bad settings raise
-    :class:`SettingError` with a message saying what to change."""
+    feature map), ``output`` (after pooling) and ``summary`` (a line with the shapes). Bad settings, and an image
+    with NaN or infinite pixels, raise :class:`SettingError` with a message saying what to change."""
     import torch
     import torch.nn.functional as F
 
-    x = np.asarray(image, dtype=np.float32)
-    if x.ndim != 2 or min(x.shape) < 3:
-        raise SettingError(f"the image must be a 2-D array of at least 3 x 3 pixels, got shape {x.shape}")
+    x = _image(image)
     K = parse_kernel(kernel)
-    padding = _int_setting("padding", padding, 0, 10)
-    stride = _int_setting("stride", stride, 1, 10)
+    padding = whole("padding", padding, 0, 10)
+    stride = whole("stride", stride, 1, 10)
     if pooling not in POOLINGS:
         raise SettingError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     n_h, n_w = x.shape
     out_h, out_w = (n_h + 2 * padding - 3) // stride + 1, (n_w + 2 * padding - 3) // stride + 1
     if out_h < 1 or out_w < 1:
-        raise SettingError(f"stride {stride} leaves no output on a {n_h} x {n_w} image")
+        raise SettingError(f"stride {stride} leaves no output on a {n_h} x {n_w} image: use a smaller stride or more "
+                           "padding")
     with torch.no_grad():
         t = torch.from_numpy(x)[None, None]
         conv = F.conv2d(t, torch.from_numpy(K.astype(np.float32))[None, None], padding=padding, stride=stride)
         out = conv
         if pooling != "none":
             if min(conv.shape[-2:]) < 2:
-                raise SettingError(f"the feature map ({out_h} x {out_w}) is too small for 2 x 2 pooling")
+                raise SettingError(f"the feature map ({out_h} x {out_w}) is too small for 2 x 2 pooling: use "
+                                   "pooling 'none' or a smaller stride")
             out = F.max_pool2d(conv, 2) if pooling.startswith("max") else F.avg_pool2d(conv, 2)
+    finite("the feature map", out, "use smaller kernel numbers or pixel values (float32 ends at 3.4e38)")
     conv, out = conv[0, 0].numpy(), out[0, 0].numpy()
     summary = (f"input {n_h}\u00d7{n_w} \u2192 conv 3\u00d73 (padding {padding}, stride {stride}) "
                f"{conv.shape[0]}\u00d7{conv.shape[1]}")
@@ -286,7 +313,7 @@ class KernelExplorer:
 
         if not images:
             raise SettingError("KernelExplorer needs at least one image")
-        self.images = {str(k): np.asarray(v, dtype=np.float32) for k, v in images.items()}
+        self.images = {str(k): _image(v, f"image {k!r}") for k, v in images.items()}
         first = next(iter(self.images))
         lay, wide = W.Layout, {"description_width": "initial"}
         c = {

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import data
+from ._checks import finite, number, whole
 from .errors import DataError, SettingError
 
 #: mean and standard deviation of the MNIST training pixels (in [0, 1]), as in the PyTorch MNIST example
@@ -77,13 +78,72 @@ def n_params(net) -> int:
 # ----------------------------------------------------------------------------------------------
 # training and evaluation
 # ----------------------------------------------------------------------------------------------
-def predict(net, X, batch_size: int = 2000):
-    """Logits of ``net`` on ``X`` in eval mode, by slices (no gradients)."""
+def _param(net):
+    """The first parameter of ``net`` (its device and dtype), or a clear message when ``net`` is not a network."""
+    try:
+        return next(net.parameters())
+    except (AttributeError, TypeError, StopIteration):
+        raise SettingError(f"net must be a torch network with weights (an nn.Module such as mnist.build_cnn()), "
+                           f"got {type(net).__name__}") from None
+
+
+def _images(X, net, name: str = "X"):
+    """``X`` as float images (N, 1, 28, 28) in the dtype of ``net``'s weights. Accepted and converted: numpy
+    arrays, (N, 28, 28) and flattened (N, 784) images, float64. Refused: integer pixels (their normalisation
+    would be a guess), other shapes, NaN or infinity."""
     import torch
 
+    if not isinstance(X, torch.Tensor):
+        try:
+            X = torch.as_tensor(X)
+        except (TypeError, ValueError, RuntimeError):
+            raise SettingError(f"{name} must be a tensor or array of images (N, 1, 28, 28), got "
+                               f"{type(X).__name__}") from None
+    if not X.is_floating_point():
+        raise SettingError(f"{name} must hold normalised float pixels, got {X.dtype}: use mnist.load_tensors(), or "
+                           f"convert 0..255 pixels with ({name} / 255 - mnist.MEAN) / mnist.STD")
+    if X.ndim == 2 and X.shape[1] == 28 * 28:
+        X = X.reshape(-1, 1, 28, 28)
+    elif X.ndim == 3 and tuple(X.shape[1:]) == (28, 28):
+        X = X.unsqueeze(1)
+    if X.ndim != 4 or tuple(X.shape[1:]) != (1, 28, 28) or len(X) == 0:
+        raise SettingError(f"{name} must be MNIST images of shape (N, 1, 28, 28) (or (N, 28, 28), or (N, 784)) "
+                           f"with N >= 1, got shape {tuple(X.shape)}")
+    finite(name, X, "look for a division by zero in its normalisation")
+    return X.to(dtype=_param(net).dtype)
+
+
+def _labels(y, n: int, name: str = "y"):
+    """``y`` as int64 digit labels 0..9, one per image (numpy arrays and other integer types are converted)."""
+    import torch
+
+    if not isinstance(y, torch.Tensor):
+        try:
+            y = torch.as_tensor(y)
+        except (TypeError, ValueError, RuntimeError):
+            raise SettingError(f"{name} must be a tensor or array of digit labels 0 to 9, got "
+                               f"{type(y).__name__}") from None
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise SettingError(f"{name} must hold whole-number digit labels 0 to 9 (int64), got {y.dtype}: "
+                           f"use {name}.long()")
+    if y.ndim != 1 or len(y) != n:
+        raise SettingError(f"{name} must hold one label per image, {n} in all (shape ({n},)), got shape "
+                           f"{tuple(y.shape)}")
+    if n and (y.min() < 0 or y.max() > 9):
+        raise SettingError(f"{name} must hold digit labels 0 to 9, got values from {int(y.min())} to {int(y.max())}")
+    return y.long()
+
+
+def predict(net, X, batch_size: int = 2000):
+    """Logits of ``net`` on images ``X`` in eval mode, by slices (no gradients). ``X`` is (N, 1, 28, 28);
+    (N, 28, 28), flattened (N, 784) and numpy arrays are accepted and converted; integer pixels are refused."""
+    import torch
+
+    batch_size = whole("batch_size", batch_size, 1)
+    X = _images(X, net)
     was_training = net.training
     net.eval()
-    dev = next(net.parameters()).device
+    dev = _param(net).device
     with torch.no_grad():
         out = torch.cat([net(X[i:i + batch_size].to(dev)).cpu() for i in range(0, len(X), batch_size)])
     net.train(was_training)
@@ -91,8 +151,8 @@ def predict(net, X, batch_size: int = 2000):
 
 
 def accuracy(net, X, y) -> float:
-    """Fraction of ``X`` classified as ``y``."""
-    return (predict(net, X).argmax(1) == y.cpu()).float().mean().item()
+    """Fraction of images ``X`` classified as their labels ``y`` (inputs as in :func:`predict`)."""
+    return (predict(net, X).argmax(1) == _labels(y, len(X)).cpu()).float().mean().item()
 
 
 class _Clock:
@@ -118,18 +178,29 @@ def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01,
     shuffled index. Returns a history dict: ``loss`` per step, ``train_seconds`` (training only, evaluation
     excluded; ``train_cpu_seconds`` the same in CPU time, a steadier measure on a busy machine), and when a test
     set is given, ``evals_per_epoch`` times per epoch, ``evals`` = [(epochs done, training seconds so far, test
-    accuracy)] and ``evals_cpu`` (CPU seconds so far). ``on_eval(hist)`` returning False stops training."""
+    accuracy)] and ``evals_cpu`` (CPU seconds so far). ``on_eval(hist)`` returning False stops training.
+
+    ``X``: images (N, 1, 28, 28), float; (N, 28, 28), flattened (N, 784) and numpy arrays are accepted and
+    converted. ``y``: digit labels 0..9 (any integer type). A wrong setting or input, and a loss that stops being
+    finite (training diverged), raise :class:`utils.SettingError`."""
     import torch
     from torch import nn
 
-    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise SettingError(f"the learning rate must be a positive number, got lr={lr!r}")
-    if int(num_epochs) < 1 or int(batch_size) < 1:
-        raise SettingError(f"num_epochs and batch_size must be at least 1 (got {num_epochs}, {batch_size})")
-    dev = next(net.parameters()).device
+    lr = number("the learning rate lr", lr, 0, 1, lo_open=True, hint="Adam works with 0.001 to 0.01")
+    num_epochs, batch_size = whole("num_epochs", num_epochs, 1), whole("batch_size", batch_size, 1)
+    weight_decay = number("weight_decay", weight_decay, 0)
+    evals_per_epoch = whole("evals_per_epoch", evals_per_epoch, 0)
+    X = _images(X, net)
+    y = _labels(y, len(X))
+    if (X_test is None) != (y_test is None) or (evals_per_epoch and X_test is None):
+        raise SettingError("X_test and y_test go together, and evals_per_epoch > 0 needs them: give both or neither")
+    if X_test is not None:
+        X_test = _images(X_test, net, "X_test")
+        y_test = _labels(y_test, len(X_test), "y_test")
+    dev = _param(net).device
     n = len(X)
     steps_per_epoch = math.ceil(n / batch_size)
-    total = steps_per_epoch * int(num_epochs)
+    total = steps_per_epoch * num_epochs
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25)
     loss_fn = nn.CrossEntropyLoss()
@@ -144,7 +215,7 @@ def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01,
 
         bar = _progress(total=total, desc="training")
     step = 0
-    for epoch in range(int(num_epochs)):
+    for epoch in range(num_epochs):
         net.train()
         idx = torch.randperm(n)
         clock.start()
@@ -157,6 +228,11 @@ def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01,
             sched.step()
             hist["loss"].append(loss.item())
             step += 1
+            if not math.isfinite(hist["loss"][-1]):
+                if bar is not None:
+                    bar.close()
+                raise SettingError(f"training diverged at step {step} (the loss is {hist['loss'][-1]}), "
+                                   f"but a finite loss is expected: lower the learning rate (lr={lr}) and rebuild net")
             if bar is not None:
                 bar.update(1)
             if k + 1 in eval_at:

@@ -21,8 +21,7 @@ import time
 import numpy as np
 
 from .errors import SettingError
-from .playground_engine import (ACTIVATIONS, DATASETS, DOMAIN, FEATURES, MAX_LAYERS, MAX_NEURONS, Engine,
-                                validate)
+from .playground_engine import ACTIVATIONS, DATASETS, DOMAIN, FEATURES, MAX_LAYERS, MAX_NEURONS, Engine
 
 __all__ = ["Playground", "render", "Renderer", "plot_output", "CMAP_COLORS"]
 
@@ -289,9 +288,10 @@ def plot_output(engine: Engine, ax=None, title=None, show_test=True):
 # ----------------------------------------------------------------------------------------------
 # the widget
 # ----------------------------------------------------------------------------------------------
-def _parse_hidden(text) -> list[int]:
+def _parse_hidden(text) -> list:
+    """Neuron counts from the text box ('4, 2') or a list (checked by the engine's ``validate``)."""
     if isinstance(text, (list, tuple)):
-        return [int(v) for v in text]
+        return list(text)
     text = str(text).strip().strip("[]()")
     if not text:
         return []

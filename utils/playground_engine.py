@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import array, number, whole
 from .errors import SettingError
 
 __all__ = ["Engine", "FEATURES", "DATASETS", "ACTIVATIONS", "LEARNING_RATES", "REG_RATES", "DOMAIN",
@@ -42,10 +43,11 @@ FEATURES = {
     "sin(x2)": ("sin X2", lambda x1, x2: np.sin(x2)),
 }
 
-#: the web page's choices (any positive value is accepted by the engine)
+#: the web page's choices (the engine accepts any value from the smallest to the largest)
 LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 MAX_LAYERS, MAX_NEURONS = 6, 8
+MAX_POINTS, MAX_EPOCHS = 10_000, 100_000   # guards against typos such as n=10**9 (the page uses 500 or 1200 points)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -146,14 +148,16 @@ DATASETS = {
 def make_data(dataset: str = "circle", noise: float = 0, seed: int = 0, n: int | None = None):
     """Points (x1, x2) and labels of one of the page's data sets, shuffled: returns ``(X, y)``.
 
-    ``noise`` is the page's slider, 0 to 50 (percent). Labels are -1 / +1 (classification) or in [-1, 1]
-    (regression).
+    ``noise`` is the page's slider, 0 to 50 (percent); ``n`` the number of points (None: the page's, 500 or 1200;
+    at most :data:`MAX_POINTS`). Labels are -1 / +1 (classification) or in [-1, 1] (regression).
     """
     if dataset not in DATASETS:
         raise SettingError(f"unknown data set {dataset!r}: choose one of {', '.join(DATASETS)}")
     _, gen, default_n = DATASETS[dataset]
+    n = default_n if n is None else whole("the number of points n", n, 10, MAX_POINTS)
+    noise, seed = number("noise", noise, 0, 50), whole("seed", seed, 0)
     rng = np.random.default_rng(seed)
-    pts = gen(int(n or default_n), float(noise) / 100.0, rng)
+    pts = gen(n, noise / 100.0, rng)
     pts = pts[rng.permutation(len(pts))]
     return pts[:, :2].copy(), pts[:, 2].copy()
 
@@ -187,29 +191,31 @@ def validate(settings: dict) -> dict:
         raise SettingError(f"data set {s['dataset']!r} is for {DATASETS[s['dataset']][0]}; for {s['problem']} "
                            f"choose one of {', '.join(fits)}")
     lr = s["lr"]
-    if not _is_number(lr) or not math.isfinite(lr) or lr <= 0:
-        raise SettingError(f"learning rate must be a positive number (the page offers 0.00001 to 10), got {lr!r}: "
-                           "with lr <= 0 gradient descent does not descend")
+    if not _is_number(lr) or not math.isfinite(lr) or not 0 < lr <= LEARNING_RATES[-1]:
+        raise SettingError(f"learning rate must be a positive number up to {LEARNING_RATES[-1]} (the page offers "
+                           f"0.00001 to 10), got {lr!r}: with lr <= 0 gradient descent does not descend, and above 10 "
+                           "every step overshoots")
     rr = s["reg_rate"]
-    if not _is_number(rr) or not math.isfinite(rr) or rr < 0:
-        raise SettingError(f"regularization rate must be 0 or positive, got {rr!r}")
+    if not _is_number(rr) or not math.isfinite(rr) or not 0 <= rr <= REG_RATES[-1]:
+        raise SettingError(f"regularization rate must be between 0 and {REG_RATES[-1]} (the page's range), "
+                           f"got {rr!r}")
     if s["regularization"] not in ("none", "L1", "L2"):
         raise SettingError(f"regularization must be 'none', 'L1' or 'L2', not {s['regularization']!r}")
     if s["activation"] not in ACTIVATIONS:
         raise SettingError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {s['activation']!r}")
-    feats = tuple(s["features"])
+    feats = (s["features"],) if isinstance(s["features"], str) else tuple(s["features"])  # one name: a list of one
     if not feats:
         raise SettingError("no input feature selected: tick at least one of " + ", ".join(FEATURES))
     bad = [f for f in feats if f not in FEATURES]
     if bad:
         raise SettingError(f"unknown feature(s) {bad}: choose among {', '.join(FEATURES)}")
     s["features"] = tuple(f for f in FEATURES if f in feats)  # page order, no duplicates
-    try:
-        hidden = tuple(int(h) for h in s["hidden"])
-    except (TypeError, ValueError):
-        raise SettingError(f"hidden layers must be a list of neuron counts such as [4, 2], got {s['hidden']!r}") from None
+    if isinstance(s["hidden"], (str, bytes)) or not hasattr(s["hidden"], "__iter__") or not all(
+            _is_number(h) and float(h).is_integer() for h in s["hidden"]):
+        raise SettingError(f"hidden layers must be a list of whole neuron counts such as [4, 2], got {s['hidden']!r}")
+    hidden = tuple(int(h) for h in s["hidden"])
     if len(hidden) > MAX_LAYERS:
-        raise SettingError(f"at most {MAX_LAYERS} hidden layers, got {len(hidden)}")
+        raise SettingError(f"a network must have at most {MAX_LAYERS} hidden layers, got {len(hidden)}")
     for i, h in enumerate(hidden):
         if not 1 <= h <= MAX_NEURONS:
             raise SettingError(f"hidden layer {i + 1} has {h} neurons: each hidden layer needs 1 to {MAX_NEURONS} "
@@ -220,8 +226,17 @@ def validate(settings: dict) -> dict:
         v = s[key]
         if not _is_number(v) or not lo <= v <= hi:
             raise SettingError(f"{what} must be between {lo} and {hi}, got {v!r}")
-    s["batch_size"] = int(s["batch_size"])
+    s["batch_size"] = whole("batch size", s["batch_size"], 1, 30)
+    s["seed"], s["init_seed"] = whole("seed", s["seed"], 0), whole("init_seed", s["init_seed"], 0)
+    if s["n_points"] is not None:
+        s["n_points"] = whole("the number of points n_points", s["n_points"], 10, MAX_POINTS)
     return s
+
+
+def _part(which: str) -> str:
+    if which not in ("train", "test"):
+        raise SettingError(f"which must be 'train' or 'test', got {which!r}")
+    return which
 
 
 class Engine:
@@ -229,8 +244,9 @@ class Engine:
 
     Settings (all keyword arguments, see :data:`DEFAULTS`): ``dataset``, ``problem``, ``train_ratio`` (10-90 %),
     ``noise`` (0-50), ``batch_size`` (1-30), ``features`` (names from :data:`FEATURES`), ``hidden`` (0-6 layers of
-    1-8 neurons), ``activation``, ``lr``, ``regularization`` ('none' | 'L1' | 'L2'), ``reg_rate``, ``seed`` (data)
-    and ``init_seed`` (weights). Bad values raise :class:`utils.SettingError` and leave the engine unchanged.
+    1-8 neurons), ``activation``, ``lr`` (above 0, up to 10), ``regularization`` ('none' | 'L1' | 'L2'), ``reg_rate``
+    (0-10), ``seed`` (data), ``init_seed`` (weights) and ``n_points`` (None: the page's number; else 10 to
+    :data:`MAX_POINTS`). Bad values raise :class:`utils.SettingError` and leave the engine unchanged.
     """
 
     def __init__(self, **settings):
@@ -279,7 +295,9 @@ class Engine:
 
     def features(self, X) -> np.ndarray:
         """The selected input features of points ``X`` (n x 2) as an n x n_features array."""
-        X = np.asarray(X, dtype=float)
+        X = array("X", X, 2, dtype=float, what="(n, 2): one point (x1, x2) per row")
+        if X.shape[1] != 2:
+            raise SettingError(f"X must hold points (x1, x2), shape (n, 2), got shape {X.shape}")
         return np.column_stack([FEATURES[f][1](X[:, 0], X[:, 1]) for f in self.settings["features"]])
 
     # ---- network --------------------------------------------------------------------------------
@@ -353,11 +371,12 @@ class Engine:
 
     def train(self, epochs: int = 1) -> "Engine":
         """Train for ``epochs`` passes over the training data (one batch update every ``batch_size`` points)."""
+        epochs = whole("epochs", epochs, 0, MAX_EPOCHS)
         if self.diverged:
             return self
         B = self.settings["batch_size"]
         F, y = self._F_train, self.y_train
-        for _ in range(int(epochs)):
+        for _ in range(epochs):
             with np.errstate(over="ignore", invalid="ignore"):
                 for start in range(0, len(y), B):
                     self._batch_step(F[start:start + B], y[start:start + B])
@@ -372,7 +391,7 @@ class Engine:
     # ---- measures -----------------------------------------------------------------------------
     def loss(self, which: str = "train") -> float:
         """Mean of 0.5 (output - label)^2 on the training or test data (the page's 'loss')."""
-        F, y = (self._F_train, self.y_train) if which == "train" else (self._F_test, self.y_test)
+        F, y = (self._F_train, self.y_train) if _part(which) == "train" else (self._F_test, self.y_test)
         if len(y) == 0:
             return float("nan")
         with np.errstate(over="ignore", invalid="ignore"):
@@ -397,12 +416,13 @@ class Engine:
 
     def accuracy(self, which: str = "test") -> float:
         """Fraction of points whose output has the label's sign (classification)."""
-        X, y = (self.X_train, self.y_train) if which == "train" else (self.X_test, self.y_test)
+        X, y = (self.X_train, self.y_train) if _part(which) == "train" else (self.X_test, self.y_test)
         return float(np.mean(np.where(self.predict(X) >= 0, 1.0, -1.0) == y))
 
     def epochs_to(self, target: float, which: str = "test"):
         """First epoch whose loss is <= ``target`` (None if never)."""
-        for e, l in zip(self.history["epoch"], self.history[which]):
+        target = number("target", target)
+        for e, l in zip(self.history["epoch"], self.history[_part(which)]):
             if l <= target:
                 return e
         return None
@@ -418,12 +438,22 @@ class Engine:
 
     def load_state_dict(self, state: dict) -> "Engine":
         """Restore a :meth:`state_dict`: the data is redrawn from its seed, the weights are copied exactly."""
-        self.settings = validate({**DEFAULTS, **state["settings"]})
+        keys = {"settings", "epoch", "W", "b", "history"}
+        if not isinstance(state, dict) or not keys <= set(state):
+            got = f"keys {sorted(state)}" if isinstance(state, dict) else type(state).__name__
+            raise SettingError(f"state must be a dictionary from Engine.state_dict() (keys {sorted(keys)}), got {got}")
+        settings = validate({**DEFAULTS, **state["settings"]})
+        sizes = [len(settings["features"]), *settings["hidden"], 1]
+        try:
+            W = [np.array(w, dtype=float).reshape(m, n)
+                 for w, m, n in zip(state["W"], sizes[:-1], sizes[1:], strict=True)]
+            b = [np.array(v, dtype=float).reshape(n) for v, n in zip(state["b"], sizes[1:], strict=True)]
+        except (TypeError, ValueError):
+            raise SettingError(f"the saved weights must match the saved network {sizes} (neurons per layer): use a "
+                               "state from Engine.state_dict()") from None
+        self.settings = settings
         self._make_data()
-        W = [np.array(w, dtype=float).reshape(a, b) for w, a, b in zip(state["W"], self.sizes[:-1], self.sizes[1:])]
-        if len(W) != len(self.sizes) - 1:
-            raise SettingError("saved weights do not match the saved network shape")
-        self.W, self.b = W, [np.array(b, dtype=float) for b in state["b"]]
+        self.W, self.b = W, b
         self.epoch, self.diverged = int(state["epoch"]), bool(state.get("diverged", False))
         self.history = copy.deepcopy(state["history"])
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import array, number, whole
 from .errors import SettingError
 
 
@@ -19,6 +20,8 @@ def mnist_tensors(n_train: int | None = None, n_test: int | None = None):
     """
     from . import data
 
+    n_train = None if n_train is None else whole("n_train", n_train, 1)
+    n_test = None if n_test is None else whole("n_test", n_test, 1)
     train, test = data.load_mnist()
     out = []
     for ds, n in ((train, n_train), (test, n_test)):
@@ -29,8 +32,7 @@ def mnist_tensors(n_train: int | None = None, n_test: int | None = None):
 
 def batches(n: int, batch_size: int, rng: np.random.Generator):
     """Index arrays of one epoch: a random permutation of ``range(n)`` cut into batches of ``batch_size``."""
-    if batch_size <= 0:
-        raise SettingError(f"batch_size must be a positive integer, got {batch_size}")
+    n, batch_size = whole("n", n, 0), whole("batch_size", batch_size, 1)
     perm = rng.permutation(n)
     return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
 
@@ -39,9 +41,11 @@ def latent_map(Z, color, ax=None, title: str = "", label: str = "", discrete: bo
     """Scatter plot of 2-D latent codes ``Z`` (N, 2) coloured by ``color`` (a digit label or a property)."""
     import matplotlib.pyplot as plt
 
-    Z, color = np.asarray(Z), np.asarray(color)
+    Z, color = array("Z", Z), np.asarray(color)
     if Z.ndim != 2 or Z.shape[1] != 2:
-        raise SettingError(f"latent_map draws 2-D codes, got an array of shape {Z.shape}")
+        raise SettingError(f"latent_map draws 2-D codes: Z must have shape (N, 2), got shape {Z.shape}")
+    if color.shape != (len(Z),):
+        raise SettingError(f"color must hold one value per code, shape ({len(Z)},), got shape {color.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
     cmap = plt.get_cmap("tab10") if discrete else plt.get_cmap("viridis")
@@ -59,6 +63,8 @@ def latent_walk(n: int = 15, span: float = 0.95):
     from the top (z_2 decreasing) and left to right (z_1 increasing), as an image is drawn."""
     from scipy.stats import norm
 
+    n = whole("n", n, 1, 100)
+    span = number("span", span, 0, 1, lo_open=True, hi_open=True, hint="span=1 would reach infinity")
     q = norm.ppf(np.linspace((1 - span) / 2, (1 + span) / 2, n))
     z1, z2 = np.meshgrid(q, q[::-1])
     return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
@@ -66,7 +72,11 @@ def latent_walk(n: int = 15, span: float = 0.95):
 
 def digit_canvas(images, n: int):
     """Paste ``n * n`` images of 28 x 28 (row by row) into one (28 n, 28 n) canvas."""
-    images = np.asarray(images).reshape(n, n, 28, 28)
+    n, images = whole("n", n, 1), np.asarray(images)
+    if images.size != n * n * 28 * 28:
+        raise SettingError(f"digit_canvas needs n * n = {n * n} images of 28 x 28 pixels, got an array of shape "
+                           f"{images.shape}")
+    images = images.reshape(n, n, 28, 28)
     return images.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
 
 
@@ -76,7 +86,7 @@ def show_canvas(canvas, zs, ax=None, title: str = ""):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 7))
-    zs = np.asarray(zs)
+    zs = array("zs", zs, 2, what="(N, 2): the latent points of the grid")
     lo1, hi1, lo2, hi2 = zs[:, 0].min(), zs[:, 0].max(), zs[:, 1].min(), zs[:, 1].max()
     ax.imshow(canvas, cmap="gray_r", extent=(lo1, hi1, lo2, hi2), aspect="auto")
     ax.grid(False)
@@ -86,19 +96,37 @@ def show_canvas(canvas, zs, ax=None, title: str = ""):
 
 def pca_2d(Z):
     """Project codes ``Z`` (N, d) on their two first principal axes; returns (projected (N, 2), explained share)."""
-    Z = np.asarray(Z, dtype=np.float64)
+    Z = array("Z", Z, 2, dtype=np.float64, what="(N, d): one code per row")
+    if Z.shape[0] < 2 or Z.shape[1] < 2:
+        raise SettingError(f"pca_2d needs at least 2 codes of at least 2 dimensions, got shape {Z.shape}")
     Zc = Z - Z.mean(0)
     _, s, Vt = np.linalg.svd(Zc, full_matrices=False)
+    if not s.any():
+        raise SettingError(f"the {len(Z)} codes are all identical (a collapsed encoder?), but pca_2d needs codes "
+                           "that vary")
     share = (s[:2] ** 2).sum() / (s ** 2).sum()
     return Zc @ Vt[:2].T, float(share)
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test, k: int = 5) -> float:
-    """Accuracy of a k-nearest-neighbour vote in the latent space (how well the codes separate the classes)."""
+    """Accuracy of a k-nearest-neighbour vote in the latent space (how well the codes separate the classes).
+
+    ``Z_train`` (n, d) and ``Z_test`` (m, d): codes, one per row; ``y_train`` (n,) and ``y_test`` (m,): their labels;
+    ``k`` between 1 and n."""
     import torch
 
-    Z_train, Z_test = torch.as_tensor(np.asarray(Z_train)), torch.as_tensor(np.asarray(Z_test))
-    y_train, y_test = torch.as_tensor(np.asarray(y_train)), torch.as_tensor(np.asarray(y_test))
+    what = "(N, d): one code per row"
+    Z_train, Z_test = array("Z_train", Z_train, 2, what=what), array("Z_test", Z_test, 2, what=what)
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if Z_train.shape[1] != Z_test.shape[1] or not len(Z_train) or not len(Z_test):
+        raise SettingError(f"Z_train and Z_test must be non-empty codes of the same width, got shapes {Z_train.shape} "
+                           f"and {Z_test.shape}")
+    for name, y, Z in (("y_train", y_train, Z_train), ("y_test", y_test, Z_test)):
+        if y.shape != (len(Z),):
+            raise SettingError(f"{name} must hold one label per code, shape ({len(Z)},), got shape {y.shape}")
+    k = whole("k", k, 1, len(Z_train), hint="k counts the training codes that vote")
+    Z_train, Z_test = torch.as_tensor(Z_train), torch.as_tensor(Z_test)
+    y_train, y_test = torch.as_tensor(y_train), torch.as_tensor(y_test)
     correct = 0
     for i in range(0, len(Z_test), 1000):
         d = torch.cdist(Z_test[i:i + 1000], Z_train)
@@ -122,8 +150,7 @@ def beam_search(step, n: int, bos: int, eos: int, width: int = 5, max_len: int =
     """
     import torch
 
-    if width < 1 or max_len < 1:
-        raise SettingError(f"beam width and max_len must be at least 1, got {width} and {max_len}")
+    n, width, max_len = whole("n", n, 1), whole("the beam width", width, 1), whole("max_len", max_len, 1)
     rows = torch.arange(n, device=device).repeat_interleave(width)
     x = torch.full((n * width, 1), bos, dtype=torch.long, device=device)
     scores = torch.full((n, width), -float("inf"), device=device)
