@@ -151,10 +151,10 @@ def record(name: str, value, anchor=None, source: str | None = None, unit: str |
     path = _results_file(nb)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.loads(path.read_text()) if path.exists() else {}
-        data.update({"notebook": nb, "fast": is_fast()})
-        data.setdefault("figures", {})[name] = {k: _json_safe(v) for k, v in entry.items()}
-        path.write_text(json.dumps(data, indent=2, allow_nan=False))
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        stored.update({"notebook": nb, "fast": is_fast()})
+        stored.setdefault("figures", {})[name] = {k: _json_safe(v) for k, v in entry.items()}
+        path.write_text(json.dumps(stored, indent=2, allow_nan=False))
 
 
 def results() -> dict:
