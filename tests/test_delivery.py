@@ -1,4 +1,5 @@
-"""Student edition and slides: built from every notebook, solutions removed, the rest untouched."""
+"""Delivery: the student edition and slides (built from every notebook, solutions removed, the rest untouched), the
+site's executor, and the Colab block of every set-up cell."""
 import json
 from pathlib import Path
 
@@ -9,6 +10,20 @@ from utils import delivery
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = delivery.notebooks()
+
+
+def needs_data(*names):
+    """Skip the calling test, saying why, when a data set it needs is neither found (COURSE_DATA, the course, the
+    cache) nor downloadable: `make test` offline and without COURSE_DATA then skips instead of failing."""
+    from utils.data import dataset_paths
+    from utils.errors import DataError
+
+    for name in names:
+        try:
+            dataset_paths(name)
+        except DataError:
+            pytest.skip(f"needs the {name!r} data set, which is not here and could not be downloaded: set "
+                        f"COURSE_DATA to the course's data folder (CI: ../shared/data), or go online")
 
 
 def _tags(c):
@@ -55,6 +70,7 @@ def test_student_edition_of_01_executes_up_to_the_exercises(student_dir, monkeyp
     """And one of them really executed (the cheapest), up to its first exercise."""
     from nbclient import NotebookClient
 
+    needs_data("finches")  # 01 loads Snodgrass & Heller's finches before its first exercise
     nb = nbformat.read(student_dir / "01_perceptron.ipynb", as_version=4)
     first = next(i for i, c in enumerate(nb.cells) if "exercise-answer" in _tags(c))
     nb.cells = nb.cells[:first]
@@ -97,3 +113,150 @@ def test_executed_notebooks_keep_their_matplotlib_figures(tmp_path, monkeypatch)
     nbformat.write(new_notebook(cells=[new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")]), p)
     nb = delivery.execute(p, fast=True)
     assert any("image/png" in o.get("data", {}) for o in nb.cells[0].outputs), nb.cells[0].outputs
+
+
+def test_a_test_that_needs_missing_data_skips_with_the_reason(tmp_path, monkeypatch):
+    """Offline and without COURSE_DATA, the data-hungry tests skip and say what to set, instead of failing."""
+    import urllib.request
+
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))            # an empty cache
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(pytest.skip.Exception, match="needs the 'finches' data set.*set COURSE_DATA"):
+        needs_data("finches")
+
+
+# ----------------------------------------------------------------------------------------------
+# the Colab block of every set-up cell (tests/colab/colab_check.py runs it in a Colab-like environment)
+# ----------------------------------------------------------------------------------------------
+def _run_colab_block(monkeypatch, returncodes):
+    """Execute the Colab block as on Colab (``google.colab`` imported), with each command it runs answered by the
+    next exit status of ``returncodes``; returns the commands run and the fake ``sys`` the block worked on."""
+    import subprocess
+    import types
+
+    from utils.authoring import colab_block
+
+    calls = []
+
+    def fake_run(command, **kwargs):
+        assert isinstance(command, list), "commands are argument lists (no shell)"
+        calls.append(command)
+        return subprocess.CompletedProcess(command, returncodes[len(calls) - 1], "", f"stderr of {command[0]}")
+
+    fake_sys = types.SimpleNamespace(modules={"google.colab": types.ModuleType("google.colab")},
+                                     executable="/usr/bin/python3", path=[])
+    with monkeypatch.context() as m:
+        m.setattr(subprocess, "run", fake_run)
+        exec(compile("\n".join(colab_block()), "<colab block>", "exec"), {"sys": fake_sys})  # plain Python
+    return calls, fake_sys
+
+
+def test_colab_block_clones_installs_and_puts_the_course_on_the_path(monkeypatch):
+    from utils.authoring import CLONE_DIR, REPO_URL
+
+    calls, fake_sys = _run_colab_block(monkeypatch, [0, 0])
+    assert calls[0][:2] == ["git", "clone"] and calls[0][-2:] == [REPO_URL, CLONE_DIR]
+    assert calls[1] == ["/usr/bin/python3", "-m", "pip", "install", "-q", "-e", CLONE_DIR], "the kernel's own pip"
+    assert "torch" not in " ".join(calls[1]), "never pin or reinstall torch"
+    assert fake_sys.path == [CLONE_DIR]
+
+
+def test_colab_block_stops_with_a_clear_message_when_the_download_fails(monkeypatch):
+    """A failed clone used to show only a later `ModuleNotFoundError: utils`."""
+    from utils.authoring import REPO_URL
+
+    with pytest.raises(RuntimeError) as err:
+        _run_colab_block(monkeypatch, [128])
+    message = str(err.value)
+    assert message.startswith(f"Could not download the course from {REPO_URL}: check the internet connection")
+    assert "run this cell again" in message and "stderr of git" in message, message
+
+
+def test_colab_block_stops_with_a_clear_message_when_the_install_fails(monkeypatch):
+    with pytest.raises(RuntimeError) as err:
+        _run_colab_block(monkeypatch, [0, 1])
+    message = str(err.value)
+    assert message.startswith("Could not install the course's packages: run this cell again")
+    assert "Runtime > Disconnect and delete runtime" in message and "stderr of " in message, message
+
+
+def test_stamp_replaces_an_old_colab_block_whole(tmp_path):
+    """Notebooks stamped with the earlier block (`!git clone`, `%pip install`) get the new one, nothing left over."""
+    from utils.authoring import colab_block
+
+    old = ['if "google.colab" in sys.modules:  # on Colab only: fetch the course and install what Colab lacks',
+           "    ![ -d /content/x ] || git clone -q --depth 1 https://example.org/x /content/x",
+           "    %pip install -q -e /content/x", '    sys.path.insert(0, "/content/x")']
+    setup = nbformat.v4.new_code_cell("\n".join(["import sys", *old, "import utils", 'dev = utils.setup("01_x")']),
+                                      metadata={"tags": ["setup"]})
+    nb = nbformat.v4.new_notebook(cells=[setup], metadata={"_course_name": "01_x.ipynb"})
+    assert delivery.stamp_notebook(nb)
+    src = nb.cells[1].source
+    assert src == "\n".join(["import sys", *colab_block(), "import utils", 'dev = utils.setup("01_x")']), src
+    assert not [line for line in src.splitlines() if line.strip().startswith(("!", "%"))], src
+
+
+def test_the_course_package_keeps_colabs_ipywidgets_7():
+    """Colab's front end renders ipywidgets 7.x only (it ships 7.7.1): installing the course must not upgrade it."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    deps = [Requirement(d) for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    widgets = next(d for d in deps if d.name == "ipywidgets")
+    assert widgets.specifier.contains("7.7.1") and not widgets.specifier.contains("7.5.1"), widgets
+
+
+def test_colab_check_restores_its_venv_to_the_colab_like_base():
+    """`make colab-check` reuses its virtual environment: what the previous run installed is removed, what it
+    changed is put back, so that every run installs the course into a Colab-like environment afresh."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colab_check", ROOT / "tests" / "colab" / "colab_check.py")
+    cc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cc)
+    base = {"numpy": "2.4.6", "torch": "2.14.1", "ipywidgets": "7.7.1"}
+    now = {"numpy": "2.2.0", "torch": "2.14.1", "ipywidgets": "7.7.1", "rdkit": "2025.9.1",
+           "nn-materials-course": "0.1.0"}
+    assert cc.plan_restore(base, now) == (["nn-materials-course", "rdkit"], ["numpy==2.4.6"])
+    assert cc.plan_restore(base, dict(base)) == ([], [])
+
+
+def test_the_widgets_of_03_and_04_display_with_colabs_ipywidgets_7(monkeypatch):
+    """Colab keeps ipywidgets 7, whose widgets display through ``_ipython_display_`` and have no
+    ``_repr_mimebundle_``: the Playground and the KernelExplorer must still show their widget, not a traceback."""
+    W = pytest.importorskip("ipywidgets")
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+
+    from utils import images
+    from utils.playground import Playground
+
+    mime = "application/vnd.jupyter.widget-view+json"
+
+    def display_as_in_ipywidgets_7(self, **kwargs):
+        display({"text/plain": repr(self), mime: {"version_major": 2, "version_minor": 0, "model_id": self.model_id}},
+                raw=True)
+
+    monkeypatch.delattr(W.Widget, "_repr_mimebundle_")
+    monkeypatch.setattr(W.Widget, "_ipython_display_", display_as_in_ipywidgets_7, raising=False)
+    had_shell = InteractiveShell.initialized()
+    shell = InteractiveShell.instance()
+    shown = []
+    monkeypatch.setattr(shell.display_pub, "publish", lambda data, metadata=None, **kw: shown.append(data))
+    monkeypatch.setattr(shell, "showtraceback", lambda *a, **kw: shown.append("traceback"))
+    try:
+        for obj in (Playground(dataset="xor"), images.KernelExplorer({"noise": np.zeros((8, 8))})):
+            for show in (display, shell.display_formatter.format):      # display(obj), and obj as a cell's last line
+                shown.clear()
+                show(obj)
+                assert "traceback" not in shown and any(mime in d for d in shown), (type(obj).__name__, shown)
+    finally:
+        if not had_shell:
+            InteractiveShell.clear_instance()
