@@ -349,8 +349,10 @@ class KernelExplorer:
         if not self.set(kernel=kernel, padding=padding, stride=stride, pooling=pooling):
             raise SettingError(self.last_error)
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self):  # ipywidgets 7 (Colab's) and 8 alike: show the widget box
+        from IPython.display import display
+
+        display(self.view)
 
     def __repr__(self):
         return f"KernelExplorer({self.settings})"

@@ -405,8 +405,10 @@ class Playground:
         self.redraw()
 
     # ---- display --------------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self):  # ipywidgets 7 (Colab's) and 8 alike: show the widget box
+        from IPython.display import display
+
+        display(self.view)
 
     def __repr__(self):
         return f"Playground({self.engine!r})"
