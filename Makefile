@@ -94,5 +94,12 @@ browser-test: install
 	$(PY) -m pip install -q "playwright>=1.40"
 	COURSE_FAST=1 $(PY) tests/browser/widgets_in_browser.py
 
+# Colab as it is, here: a fresh venv like Colab's (newest numpy/torch/matplotlib, ipywidgets 7, no RDKit, ASE or the
+# course), every set-up cell run as written with the Colab branch on (cloning this checkout's committed HEAD), 01 and
+# 06 whole in fast mode. About 10 min, 6 GB in build/colab-venv (kept: the next run takes a few minutes less).
+.PHONY: colab-check
+colab-check: install
+	COURSE_DATA="$(COURSE_DATA)" $(PY) tests/colab/colab_check.py
+
 clean:
 	rm -rf $(VENV) data/cache build
