@@ -8,7 +8,7 @@ from ase import Atoms
 from ase.build import bulk
 
 from utils import SettingError, crystal
-from utils.exercises.ex09 import check_fractional, check_min_image_distance, check_penalty
+from utils.exercises.ex09 import check_fcc_first_neighbour, check_fractional, check_min_image_distance, check_penalty
 
 
 def _rocksalt_pdh(a=4.0):
@@ -84,6 +84,7 @@ def test_exercise_checks_accept_right_answers():
         df = np.asarray(fb) - np.asarray(fa)
         return float(np.linalg.norm((df - np.round(df)) @ L))
     check_min_image_distance(mid)
+    check_fcc_first_neighbour(lambda a: a / np.sqrt(2))
 
 
 def test_tensor_decoding_refuses_nan_and_accepts_torch():
@@ -116,3 +117,43 @@ def test_notebook_09_writes_its_files_to_the_cache_not_to_a_leftover_temp_folder
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "mkdtemp" not in code and "tempfile" not in code
     assert 'out_dir = utils.data.cache_dir() / "crystalgan"' in code
+
+
+def test_per_pair_windows_are_stricter_than_the_paper_window():
+    """Issue 22, item 5: the metals' own first-neighbour distances and Switendick's H-H >= 2.1 A."""
+    pdh = _rocksalt_pdh(4.0)                         # Pd-Pd = H-H = 2.83 A
+    squeezed = _rocksalt_pdh(3.0)                    # Pd-Pd = H-H = 2.12 A: inside [1.8, 3.0], far below Pd's 2.75 A
+    paper = crystal.constraint_table([pdh, squeezed])
+    assert paper["all"].tolist() == [True, True]
+    real = {"Pd-Pd": (2.48, 3.03), "H-H": (crystal.D_HH_SWITENDICK, float("inf"))}
+    t = crystal.constraint_table([pdh, squeezed], windows=real)
+    assert t["Pd-Pd"].tolist() == [True, False] and t["H-H"].tolist() == [True, True]
+    assert t["all"].tolist() == [True, False]
+    far_h = crystal.constraint_table([_rocksalt_pdh(4.5)], windows=real)   # H-H 3.18 A: no upper bound for H-H
+    assert far_h["H-H"].tolist() == [True] and far_h["Pd-Pd"].tolist() == [False]
+    close_h = crystal.constraint_table([pdh], windows={"H-H": (2.9, float("inf"))})
+    assert close_h["H-H"].tolist() == [False] and close_h["Pd-Pd"].tolist() == [True]   # others keep [1.8, 3.0]
+
+
+@pytest.mark.parametrize("windows, match", [
+    ({"Pd-H": (1.0, 2.0)}, "keys"),
+    ([(1.0, 2.0)], "dict"),
+    ({"H-H": 2.1}, "pair"),
+    ({"H-H": (2.5, 2.1)}, "low < high"),
+    ({"Pd-Pd": (float("nan"), 3.0)}, "low end"),
+    ({"Pd-Pd": (-1.0, 3.0)}, "low end"),
+])
+def test_bad_windows_get_one_clear_message(windows, match):
+    with pytest.raises(SettingError, match=match):
+        crystal.constraint_table([_rocksalt_pdh()], windows=windows)
+
+
+def test_metal_hydrogen_distances():
+    d = crystal.metal_hydrogen_distances(_rocksalt_pdh(4.0))       # H on the octahedral site: a / 2
+    assert d.shape == (4,) and np.allclose(d, 2.0)
+    metal_only = bulk("Pd", "fcc", a=3.89, cubic=True)
+    assert crystal.metal_hydrogen_distances(metal_only).shape == (0,)
+    h_only = Atoms("H2", positions=[[0, 0, 0], [1, 1, 1]], cell=[4, 4, 4], pbc=True)
+    assert np.isinf(crystal.metal_hydrogen_distances(h_only)).all()
+    with pytest.raises(SettingError):
+        crystal.metal_hydrogen_distances(_rocksalt_pdh(), cutoff=0)

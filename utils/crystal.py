@@ -1,5 +1,6 @@
 """Crystal helpers of notebook 09 (CrystalGAN): the Pd-H / Ni-H data as ase.Atoms, the fixed-size tensor
-representation, first-neighbour distances with periodic boundaries (ASE), novelty, and POSCAR/CIF writing.
+representation, first-neighbour distances with periodic boundaries (ASE), constraint windows (the paper's one, or
+one per pair type), novelty, and POSCAR/CIF writing.
 
 What a student must learn (the cross-domain GAN, feature transfer, the differentiable geometric-constraint loss)
 is written out in notebook 09. This module holds the plumbing: reading the MATLAB cell arrays of Nouira et al.
@@ -27,6 +28,9 @@ N_MAX = 18
 D_MIN, D_MAX = 1.8, 3.0
 #: pair types whose first-neighbour distance is constrained: a metal's nearest metal, a hydrogen's nearest hydrogen
 PAIR_TYPES = ("Pd-Pd", "Ni-Ni", "Pd-Ni", "H-H")
+#: Switendick's criterion: in metal hydrides two H atoms are not closer than about 2.1 angstrom
+#: (Switendick 1979, Z. Phys. Chem. N. F. 117, 89; known exceptions exist, e.g. RNiInH1.333)
+D_HH_SWITENDICK = 2.1
 
 _DIVERGED = "a generator whose training diverged gives NaN; lower its learning rate"
 _FILES = {"PdH": ("crystalgan/PdH_dataset.mat", "Pd_POSCAR_data"),
@@ -203,28 +207,70 @@ def first_neighbours(atoms, cutoff: float = 5.0) -> dict:
     return {p: np.array(v, dtype=float) for p, v in out.items()}
 
 
-def constraint_table(structures, d_min: float = D_MIN, d_max: float = D_MAX):
-    """One row per structure: for each pair type, True/False (all its first-neighbour distances within
-    [d_min, d_max]) or NaN (pair type absent); 'all' (every constraint holds and the cell is sane),
-    'ternary' (Pd, Ni and H all present), composition, minimum interatomic distance."""
-    import pandas as pd
-
+def _windows(windows, d_min, d_max) -> dict:
+    """{pair type: (low, high)} in angstrom: the one window [d_min, d_max] for every pair type, replaced by
+    ``windows[pair]`` where given. ``high`` may be ``float('inf')`` (a lower bound only, as Switendick's rule)."""
     d_min, d_max = number("d_min", d_min, 0), number("d_max", d_max, 0)
     if d_min >= d_max:
         raise SettingError(f"the window needs d_min < d_max, got d_min={d_min} and d_max={d_max} (angstrom)")
+    out = {p: (d_min, d_max) for p in PAIR_TYPES}
+    if windows is None:
+        return out
+    if not isinstance(windows, dict) or not set(windows) <= set(PAIR_TYPES):
+        raise SettingError(f"windows must be a dict whose keys are among {PAIR_TYPES}, got {windows!r:.80}")
+    for p, w in windows.items():
+        if not (isinstance(w, (tuple, list)) and len(w) == 2):
+            raise SettingError(f"windows[{p!r}] must be a pair (low, high) in angstrom, got {w!r:.60}")
+        low = number(f"the low end of windows[{p!r}]", w[0], 0)
+        high = float("inf") if w[1] == float("inf") else number(f"the high end of windows[{p!r}]", w[1], 0)
+        if low >= high:
+            raise SettingError(f"windows[{p!r}] needs low < high, got ({low}, {high}) (angstrom)")
+        out[p] = (low, high)
+    return out
+
+
+def constraint_table(structures, d_min: float = D_MIN, d_max: float = D_MAX, windows: dict | None = None):
+    """One row per structure: for each pair type, True/False (all its first-neighbour distances within
+    [d_min, d_max]) or NaN (pair type absent); 'all' (every constraint holds and the cell is sane),
+    'ternary' (Pd, Ni and H all present), composition, minimum interatomic distance.
+
+    ``windows``, {pair type: (low, high)}, gives some pair types their own window instead of [d_min, d_max]
+    (for example the metals' own first-neighbour distances, or ``(D_HH_SWITENDICK, inf)`` for H-H)."""
+    import pandas as pd
+
+    bounds = _windows(windows, d_min, d_max)
     rows = []
     for a in structures:
         row = {"formula": formula(a), "n_atoms": len(a)}
         sane = is_sane(a)
         fn = first_neighbours(a) if sane else {p: np.array([]) for p in PAIR_TYPES}
         for p in PAIR_TYPES:
-            row[p] = bool(((fn[p] >= d_min) & (fn[p] <= d_max)).all()) if len(fn[p]) else np.nan
+            low, high = bounds[p]
+            row[p] = bool(((fn[p] >= low) & (fn[p] <= high)).all()) if len(fn[p]) else np.nan
         c = counts(a)
         row["ternary"] = all(c[s] > 0 for s in SPECIES)
         row["all"] = sane and len(a) > 0 and all(row[p] is not False for p in PAIR_TYPES if row[p] == row[p])
         row["min_distance"] = min_distance(a) if sane else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def metal_hydrogen_distances(atoms, cutoff: float = 5.0) -> np.ndarray:
+    """For every H atom, the distance (angstrom) to its nearest metal atom, periodic images included (``inf`` if
+    none within ``cutoff``). The paper's constraint leaves this distance free, so it is an independent yardstick
+    (about 2.0 A in rocksalt PdH, 1.86 A in NiH)."""
+    from ase.neighborlist import neighbor_list
+
+    cutoff = _cutoff(cutoff)
+    sym = np.array(_atoms(atoms).get_chemical_symbols())
+    is_h = sym == "H"
+    if not is_h.any() or is_h.all():
+        return np.full(int(is_h.sum()), np.inf)
+    i, j, d = neighbor_list("ijd", atoms, cutoff)
+    keep = is_h[i] & ~is_h[j]
+    best = np.full(len(atoms), np.inf)
+    np.minimum.at(best, i[keep], d[keep])
+    return best[is_h]
 
 
 def constraint_shares(table) -> dict:

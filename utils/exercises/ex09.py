@@ -1,4 +1,5 @@
-"""Exercise checks of notebook 09 (CrystalGAN): fractional coordinates, the window penalty, minimum-image distance."""
+"""Exercise checks of notebook 09 (CrystalGAN): fractional coordinates, the window penalty, minimum-image distance,
+the first-neighbour distance of an fcc metal."""
 import numpy as np
 
 from . import exercise, expect
@@ -72,3 +73,20 @@ def check_min_image_distance(min_image_distance):
         expect(np.isclose(float(got), ref, atol=1e-6),
                f"for fa={fa}, fb={fb} the periodic distance is {ref:.4f} Å, got {float(got):.4f}. "
                "Hint: wrap df into [-1/2, 1/2] with df - round(df), then convert to Å with df @ L")
+
+
+@exercise(wrong=[lambda: (lambda a: a / 2),                      # the octahedral hole: metal-H in rocksalt PdH
+                 lambda: (lambda a: a * np.sqrt(3) / 4),          # the tetrahedral hole (or diamond's bond)
+                 lambda: (lambda a: a),                           # the cube edge: second neighbours
+                 lambda: (lambda a: a * np.sqrt(2))])             # the face diagonal itself
+def check_fcc_first_neighbour(fcc_first_neighbour):
+    """fcc_first_neighbour(a) = a / sqrt(2): nearest neighbours of an fcc metal touch along a face diagonal."""
+    for name, a in (("Pd", 3.89), ("Ni", 3.52), ("Cu", 3.61)):
+        ref = a / np.sqrt(2)
+        got = float(fcc_first_neighbour(a))
+        expect(np.isclose(got, ref, atol=1e-3),
+               f"for {name} (fcc, a = {a} Å) the first-neighbour distance is {ref:.3f} Å, got {got:.3f} Å. Hint: "
+               "an atom at a cube corner (0, 0, 0) touches the atom at the centre of a face (a/2, a/2, 0)")
+    got = np.asarray(fcc_first_neighbour(np.array([3.89, 3.52])), dtype=float)
+    expect(got.shape == (2,) and np.allclose(got, np.array([3.89, 3.52]) / np.sqrt(2), atol=1e-3),
+           "it must also work elementwise on a numpy array of lattice constants (use np.sqrt, not math.sqrt)")
