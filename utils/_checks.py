@@ -1,4 +1,4 @@
-"""Small argument checks shared by the helper modules (mnist, vae, gan, images, crystal, playground).
+"""Small argument checks shared by the helper modules (mnist, vae, gan, images, crystal, chem, playground).
 
 Each returns the cleaned value or raises :class:`utils.SettingError` with one sentence: what was given, what was
 expected and, where it helps, what to do. Private: a notebook never calls these.

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
+from ._checks import whole
 from .errors import DataError, SettingError
 
 # ----------------------------------------------------------------------------------------------
@@ -180,11 +181,8 @@ def bucket_batches(smiles_list, batch_size: int, seed: int = 0, pool: int = 50):
     and a batch is still a random draw among the molecules of about its length.
     """
     smiles_list = _smiles_list(smiles_list, "bucket_batches", allow_empty=False)
-    if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(smiles_list):
-        raise SettingError(f"batch_size must be a whole number between 1 and {len(smiles_list)} (the number of "
-                           f"molecules), got {_show(batch_size)}.")
-    if not isinstance(pool, (int, np.integer)) or pool < 1:
-        raise SettingError(f"pool must be a whole number of batches >= 1, got {_show(pool)}.")
+    batch_size = whole("batch_size", batch_size, 1, len(smiles_list), hint="at most the number of molecules")
+    pool = whole("pool", pool, 1, hint="a number of batches")
     lengths = np.array([len(tokenize(s)) for s in smiles_list])
     return _buckets(smiles_list, lengths, batch_size, seed, pool)
 
@@ -228,8 +226,7 @@ def load_moses_subset(split: str = "train", n: int | None = None) -> list[str]:
 
     ``n`` keeps the first ``n`` (the subset is already a uniform random draw, see data/moses/PROVENANCE.md).
     """
-    if n is not None and not (isinstance(n, (int, np.integer)) and n >= 1):
-        raise SettingError(f"n must be a whole number of molecules >= 1 (or None for all), got {_show(n)}.")
+    n = None if n is None else whole("n", n, 1, hint="a number of molecules, or None for all")
     with gzip.open(_subset_file(split), "rt") as f:
         header = f.readline().strip()
         if header != "SMILES":

@@ -87,18 +87,23 @@ def _param(net):
                            f"got {type(net).__name__}") from None
 
 
+def _tensor(value, name: str, what: str):
+    """``value`` as a torch tensor (numpy arrays and lists are converted), or a SettingError naming ``what``."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    try:
+        return torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise SettingError(f"{name} must be a tensor or array of {what}, got {type(value).__name__}") from None
+
+
 def _images(X, net, name: str = "X"):
     """``X`` as float images (N, 1, 28, 28) in the dtype of ``net``'s weights. Accepted and converted: numpy
     arrays, (N, 28, 28) and flattened (N, 784) images, float64. Refused: integer pixels (their normalisation
     would be a guess), other shapes, NaN or infinity."""
-    import torch
-
-    if not isinstance(X, torch.Tensor):
-        try:
-            X = torch.as_tensor(X)
-        except (TypeError, ValueError, RuntimeError):
-            raise SettingError(f"{name} must be a tensor or array of images (N, 1, 28, 28), got "
-                               f"{type(X).__name__}") from None
+    X = _tensor(X, name, "images (N, 1, 28, 28)")
     if not X.is_floating_point():
         raise SettingError(f"{name} must hold normalised float pixels, got {X.dtype}: use mnist.load_tensors(), or "
                            f"convert 0..255 pixels with ({name} / 255 - mnist.MEAN) / mnist.STD")
@@ -117,12 +122,7 @@ def _labels(y, n: int, name: str = "y"):
     """``y`` as int64 digit labels 0..9, one per image (numpy arrays and other integer types are converted)."""
     import torch
 
-    if not isinstance(y, torch.Tensor):
-        try:
-            y = torch.as_tensor(y)
-        except (TypeError, ValueError, RuntimeError):
-            raise SettingError(f"{name} must be a tensor or array of digit labels 0 to 9, got "
-                               f"{type(y).__name__}") from None
+    y = _tensor(y, name, "digit labels 0 to 9")
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise SettingError(f"{name} must hold whole-number digit labels 0 to 9 (int64), got {y.dtype}: "
                            f"use {name}.long()")
@@ -137,10 +137,13 @@ def _labels(y, n: int, name: str = "y"):
 def predict(net, X, batch_size: int = 2000):
     """Logits of ``net`` on images ``X`` in eval mode, by slices (no gradients). ``X`` is (N, 1, 28, 28);
     (N, 28, 28), flattened (N, 784) and numpy arrays are accepted and converted; integer pixels are refused."""
+    return _predict(net, _images(X, net), whole("batch_size", batch_size, 1))
+
+
+def _predict(net, X, batch_size: int = 2000):
+    """:func:`predict` on images already checked."""
     import torch
 
-    batch_size = whole("batch_size", batch_size, 1)
-    X = _images(X, net)
     was_training = net.training
     net.eval()
     dev = _param(net).device
@@ -152,7 +155,13 @@ def predict(net, X, batch_size: int = 2000):
 
 def accuracy(net, X, y) -> float:
     """Fraction of images ``X`` classified as their labels ``y`` (inputs as in :func:`predict`)."""
-    return (predict(net, X).argmax(1) == _labels(y, len(X)).cpu()).float().mean().item()
+    X = _images(X, net)
+    return _accuracy(net, X, _labels(y, len(X)))
+
+
+def _accuracy(net, X, y) -> float:
+    """:func:`accuracy` on images and labels already checked."""
+    return (_predict(net, X).argmax(1) == y.cpu()).float().mean().item()
 
 
 class _Clock:
@@ -237,7 +246,7 @@ def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01,
                 bar.update(1)
             if k + 1 in eval_at:
                 clock.stop()
-                acc = accuracy(net, X_test, y_test)
+                acc = _accuracy(net, X_test, y_test)  # checked once, above
                 hist["evals"].append((epoch + (k + 1) / steps_per_epoch, clock.wall, acc))
                 hist["evals_cpu"].append(clock.cpu)
                 if on_eval is not None and on_eval(hist) is False:  # the caller asks to stop here

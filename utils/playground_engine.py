@@ -190,15 +190,10 @@ def validate(settings: dict) -> dict:
         fits = [k for k, v in DATASETS.items() if v[0] == s["problem"]]
         raise SettingError(f"data set {s['dataset']!r} is for {DATASETS[s['dataset']][0]}; for {s['problem']} "
                            f"choose one of {', '.join(fits)}")
-    lr = s["lr"]
-    if not _is_number(lr) or not math.isfinite(lr) or not 0 < lr <= LEARNING_RATES[-1]:
-        raise SettingError(f"learning rate must be a positive number up to {LEARNING_RATES[-1]} (the page offers "
-                           f"0.00001 to 10), got {lr!r}: with lr <= 0 gradient descent does not descend, and above 10 "
-                           "every step overshoots")
-    rr = s["reg_rate"]
-    if not _is_number(rr) or not math.isfinite(rr) or not 0 <= rr <= REG_RATES[-1]:
-        raise SettingError(f"regularization rate must be between 0 and {REG_RATES[-1]} (the page's range), "
-                           f"got {rr!r}")
+    number("learning rate", s["lr"], 0, LEARNING_RATES[-1], lo_open=True,
+           hint="the page offers 0.00001 up to 10; with lr <= 0 gradient descent does not descend, and above 10 "
+                "every step overshoots")
+    number("regularization rate", s["reg_rate"], 0, REG_RATES[-1], hint="the page's range")
     if s["regularization"] not in ("none", "L1", "L2"):
         raise SettingError(f"regularization must be 'none', 'L1' or 'L2', not {s['regularization']!r}")
     if s["activation"] not in ACTIVATIONS:
@@ -221,11 +216,8 @@ def validate(settings: dict) -> dict:
             raise SettingError(f"hidden layer {i + 1} has {h} neurons: each hidden layer needs 1 to {MAX_NEURONS} "
                                "neurons (remove the layer instead of emptying it)")
     s["hidden"] = hidden
-    for key, lo, hi, what in (("train_ratio", 10, 90, "ratio of training to test data (%)"),
-                              ("noise", 0, 50, "noise"), ("batch_size", 1, 30, "batch size")):
-        v = s[key]
-        if not _is_number(v) or not lo <= v <= hi:
-            raise SettingError(f"{what} must be between {lo} and {hi}, got {v!r}")
+    number("ratio of training to test data (%)", s["train_ratio"], 10, 90)
+    number("noise", s["noise"], 0, 50)
     s["batch_size"] = whole("batch size", s["batch_size"], 1, 30)
     s["seed"], s["init_seed"] = whole("seed", s["seed"], 0), whole("init_seed", s["init_seed"], 0)
     if s["n_points"] is not None:
