@@ -35,7 +35,7 @@ if ! $(PY) -m pip --version >/dev/null 2>&1; then \
 fi
 endef
 
-.PHONY: install lab test unit notebooks bench clean help stamp student slides site browser-test
+.PHONY: install lab test test-student unit notebooks bench clean help stamp student slides site browser-test
 
 help:
 	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on notebooks/"
@@ -43,7 +43,8 @@ help:
 	@echo "             CPU=1: at the first install, CPU-only torch from PyTorch's wheel index (about 1.7 GB, not 6.3 GB, on Linux)"
 	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
-	@echo "make student - student edition (worked solutions removed, checks kept) in build/student/"
+	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
+	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
 	@echo "make site   - execute every notebook (FAST=1 for fast mode) into a static HTML site in build/site/"
 	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of notebooks 03 and 04 really work"
 
@@ -64,14 +65,21 @@ venv:
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# Unit tests, then every notebook in notebooks/ executed top to bottom by nbval in fast mode.
+# Unit tests, then every notebook in notebooks/ (the instructor's edition, with the worked solutions) executed top to
+# bottom by nbval in fast mode. COURSE_STRICT=1: there, an exercise check that rejects its worked solution fails.
 test: install
-	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs tests/
-	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
-		--durations=15 notebooks/
+	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs --ignore=tests/student tests/
+	COURSE_FAST=1 COURSE_STRICT=1 MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
+		--durations=15 --ignore=notebooks/student notebooks/
+
+# The student edition as a student who skips every exercise meets it: each notebook of notebooks/student/ run top to
+# bottom in fast mode with every answer cell left empty; every check must say "no answer given yet" and the notebook
+# must go on to its end (later cells use the reference answers). About as long as the notebooks of `make test`.
+test-student: install
+	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs --durations=9 tests/student/
 
 unit: install
-	COURSE_FAST=1 $(PY) -m pytest -q -rs tests/
+	COURSE_FAST=1 $(PY) -m pytest -q -rs --ignore=tests/student tests/
 
 bench: install
 	$(PY) benchmarks/run.py --keep build/bench $(NB)

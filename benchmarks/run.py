@@ -157,10 +157,10 @@ def update_readme() -> Path:
         num = cells[1].strip()
         nb = next(iter(sorted(NOTEBOOKS.glob(f"{num}_*.ipynb"))), None)
         name = cells[2].strip()
-        stem = name.split("]")[0].lstrip("[") if name.startswith("[") else name
+        stem = name.split("]")[0].lstrip("[") if name.startswith("[") else name   # student edition first
         if nb is not None:
             stem = nb.stem
-            cells[2] = f" [{stem}](notebooks/{nb.name}) "
+            cells[2] = f" [{stem}](notebooks/student/{nb.name}) ([solutions](notebooks/{nb.name})) "
         res = RESULTS / f"{stem}.full.json"
         if res.is_file():
             r = json.loads(res.read_text())

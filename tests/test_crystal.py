@@ -8,7 +8,9 @@ from ase import Atoms
 from ase.build import bulk
 
 from utils import SettingError, crystal
-from utils.exercises.ex09 import check_fcc_first_neighbour, check_fractional, check_min_image_distance, check_penalty
+from utils.exercises.ex09 import (check_compositions_seen, check_fcc_first_neighbour, check_fluorite_hh,
+                                  check_fractional, check_generator_params, check_lonely_atom_loss,
+                                  check_min_image_distance)
 
 
 def _rocksalt_pdh(a=4.0):
@@ -76,15 +78,19 @@ def test_write_structures_poscar_and_cif(tmp_path):
     assert crystal.formula(back) == "Pd4H4" and np.allclose(back.cell, 4.0 * np.eye(3))
 
 
-def test_exercise_checks_accept_right_answers():
+def test_exercise_checks_accept_right_answers(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT", "1")      # a wrong answer raises instead of printing
     check_fractional(lambda T: T[:, 1:, :, :3] @ torch.linalg.inv(T[:, 0, :3, :3])[:, None])
-    check_penalty(lambda d, lo, hi: torch.relu(lo - d) ** 2 + torch.relu(d - hi) ** 2)
 
     def mid(fa, fb, L):
         df = np.asarray(fb) - np.asarray(fa)
         return float(np.linalg.norm((df - np.round(df)) @ L))
     check_min_image_distance(mid)
     check_fcc_first_neighbour(lambda a: a / np.sqrt(2))
+    check_generator_params(185_771)
+    check_lonely_atom_loss(0.25)
+    check_fluorite_hh(4.07 / 2)
+    check_compositions_seen("b")
 
 
 def test_tensor_decoding_refuses_nan_and_accepts_torch():

@@ -1,4 +1,7 @@
-"""Every exercise check rejects its registered wrong answers, and every check is called in its notebook."""
+"""Every exercise check rejects its registered wrong answers, and every check is called in its notebook.
+
+Strict mode (a wrong answer raises) for every test here but the ones about what a student sees."""
+import ast
 import importlib
 import json
 import pkgutil
@@ -7,6 +10,11 @@ from pathlib import Path
 import pytest
 
 import utils.exercises as ex
+
+
+@pytest.fixture(autouse=True)
+def _strict(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 for m in pkgutil.iter_modules(ex.__path__):
@@ -56,6 +64,68 @@ def test_each_notebook_has_three_exercises():
     for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         n = sum(1 for e in ex.REGISTRY.values() if e.notebook == f"ex{nb_path.name[:2]}")
         assert n >= 3, f"{nb_path.name} has {n} registered exercise checks (at least 3 needed)"
+
+
+def test_each_notebook_has_three_predict_then_verify_exercises():
+    """Issue 22, item 2: exercises that make students think, not copy code shown above."""
+    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        n = sum(1 for e in ex.REGISTRY.values() if e.notebook == f"ex{nb_path.name[:2]}" and e.kind == "predict")
+        assert n >= 3, f"{nb_path.name} has {n} predict-then-verify exercises (at least 3 needed)"
+
+
+REFERENCED = sorted(k for k, e in ex.REGISTRY.items() if e.reference is not None)
+
+
+@pytest.mark.parametrize("key", REFERENCED)
+def test_the_reference_answer_passes_its_own_check(key, capsys):
+    e = ex.REGISTRY[key]
+    ref = e.reference
+    assert e.check(*(ref if isinstance(ref, tuple) else (ref,))) is not None
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key", sorted(ex.REGISTRY))
+def test_a_student_who_skips_goes_on_with_the_reference(key, monkeypatch, capsys):
+    """Outside strict mode nothing raises: the check prints what is wrong and returns the reference answer (or
+    None when no later cell needs the answer), so `Run all` goes through an empty student notebook."""
+    monkeypatch.delenv("COURSE_STRICT")
+    e = ex.REGISTRY[key]
+    for answer in [(...,), _args(e.wrong[0]())]:
+        got = e.check(*answer)
+        assert got is e.reference
+        out = capsys.readouterr().out
+        assert "NOT YET" in out and "Correct" not in out, out
+        if e.reference is not None:
+            assert "goes on with the reference" in out
+
+
+def _assigned_names(tree):
+    return {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+
+
+@pytest.mark.parametrize("nb_path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_answers_used_later_come_back_from_their_check(nb_path):
+    """An answer that a later cell uses is rebound by its check cell (``shift = check_shift(shift)``) from a check
+    that has a reference: skipping the exercise then never breaks the cells below."""
+    cells = json.loads(nb_path.read_text())["cells"]
+    code = [("".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in cells if c["cell_type"] == "code"]
+    for i, (src, tags) in enumerate(code):
+        if "solution" not in tags:
+            continue
+        check_src = next(s for s, t in code[i + 1:] if "solution" not in t)
+        from utils.delivery import _check_call_args
+
+        for name in _check_call_args(check_src):
+            later = [s for s, t in code[i + 1:] if "solution" not in t and s is not check_src]
+            used = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                       for s in later for n in ast.walk(ast.parse(s)))
+            redefined = any(name in _assigned_names(ast.parse(s)) for s in later)
+            rebound = name in _assigned_names(ast.parse(check_src))
+            used_in_check = sum(1 for n in ast.walk(ast.parse(check_src))
+                                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)) > 1
+            if (used and not redefined) or used_in_check:
+                assert rebound, (f"{nb_path.name}: {name!r} is used after its check; write "
+                                 f"`{name} = check_...({name})` with a reference answer")
 
 
 @pytest.mark.parametrize("key", sorted(ex.REGISTRY))

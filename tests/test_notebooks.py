@@ -55,10 +55,14 @@ def test_make_test_executes_every_notebook():
     block = mk.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert "--nbval-lax" in block and re.search(r"\snotebooks/?(\s|$)", block), block
     assert "COURSE_FAST=1" in block
-    for flag in ("--deselect", "--ignore", " -k "):
+    for flag in ("--deselect", " -k "):
         assert flag not in block, f"make test must not skip notebooks ({flag})"
+    ignored = re.findall(r"--ignore=(\S+)", block)
+    assert set(ignored) <= {"tests/student", "notebooks/student"}, ignored   # run by make test-student
+
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "COURSE_DATA" in ci
+    assert "make test-student" in ci
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)

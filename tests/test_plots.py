@@ -84,3 +84,22 @@ def test_diagrams_draw_into_a_given_axis():
     assert plots.draw_mlp([2, 3, 1], ax=axes[0]) is axes[0]
     assert plots.draw_gan_loop(2, 2, (8,), (8,), ax=axes[1]) is axes[1]
     assert len(fig.axes) == 2
+
+
+def test_draw_crystalgan_shows_the_three_steps_with_the_notebooks_sizes():
+    ax = plots.draw_crystalgan(n_cells=(35, 35), n_max=18, n_noise=8, hidden=256, lam_rec=10.0, lam_geo=1000.0,
+                               window=(1.8, 3.0), margin=0.1, steps=(300, 1000))
+    has(ax, "step 1: Pd-H ↔ Ni-H", "step 2: feature transfer", "step 3: $A_2$ ↔ $B_2$", "Pd-H cells (A)\n35 × 4×18×4",
+        "Ni-H cells (B)\n35 × 4×18×4", "[lattice | H | Pd | Ni]", "(288+8)→256→256→171", "288→256→256→1",
+        "$G_{AB}(x_A)$", "$G_{B_2A_2}$: $B_2$ → $A_2$", "adversarial + 10 × reconstruction", "+ 1000 × geometric loss",
+        "in [1.9, 2.9] Å", "[1.8, 3.0] Å window", "300 training steps", "1000 training steps", "Switendick",
+        "candidates", "CrystalGAN")
+    small = plots.draw_crystalgan(n_cells=(10, 12), n_max=6, n_noise=4, hidden=64, lam_geo=10, window=(2.0, 3.2),
+                                  margin=0.0)
+    joined = "\n".join(texts(small))
+    for label in ("(96+4)→64→64→63", "96→64→64→1", "10 × 4×6×4", "12 × 4×6×4", "in [2.0, 3.2] Å (periodic",
+                  "+ 10 × geometric loss"):
+        assert label in joined, label
+    assert "training steps" not in joined
+    _, axis = plt.subplots()
+    assert plots.draw_crystalgan(ax=axis) is axis

@@ -94,6 +94,21 @@ QUOTES = [
     ("08_gan", "share_confident_0.9.anchor", PERCENT, "the course's targets, {} % and"),
     ("08_gan", "min_class_share.anchor", PERCENT, "80 % and {} %, are met"),
     ("08_gan", "cnn_frechet_rejection_sampling", 1, "Fréchet distance {}. See"),
+    # 09: CrystalGAN (the summary's figures)
+    ("09_crystal_gan", "constraint_share_CrystalGAN", PERCENT, "**{} %** of CrystalGAN's structures satisfy"),
+    ("09_crystal_gan", "constraint_share_cross_domain_GAN", PERCENT, "against **{} %** for the same cross-domain"),
+    ("09_crystal_gan", "constraint_share_plain_GAN", PERCENT, "**{} %** for a plain GAN"),
+    ("09_crystal_gan", "training_constraint_share", PERCENT, "the training cells themselves at {} %"),
+    ("09_crystal_gan", "novel_share_CrystalGAN", PERCENT, "{} % of CrystalGAN's structures are not copies"),
+    ("09_crystal_gan", "realistic_metal_share_CrystalGAN", PERCENT, "In full mode only **{} %** of CrystalGAN's"),
+    ("09_crystal_gan", "realistic_metal_share_training", PERCENT, "({} % of the training cells with metal do)"),
+    ("09_crystal_gan", "switendick_share_CrystalGAN", PERCENT, "**{} %** on H-H"),
+    ("09_crystal_gan", "switendick_share_training", PERCENT, "({} % of the training cells); **"),
+    ("09_crystal_gan", "realistic_share_CrystalGAN", PERCENT, "**{} %** pass both"),
+    ("09_crystal_gan", "constraint_share_geometry_only_residual", PERCENT, "reaches CrystalGAN's window share ({} %)"),
+    ("09_crystal_gan", "metal_h_gap_geometry_only_residual", 1, "(gap {} Å against"),
+    ("09_crystal_gan", "metal_h_gap_CrystalGAN", 1, "Å against {} Å)"),
+    ("09_crystal_gan", "constraint_share_geometry_only_noise", PERCENT, "noise, it reaches {} % with compositions"),
 ]
 
 NUMBER = r"(-?\d{1,3}(?:[  ]\d{3})+|-?\d+(?:\.\d+)?)"   # 105 962 (thin or plain spaces), -153.3, 0.905

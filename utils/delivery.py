@@ -1,7 +1,7 @@
 """Delivery of the course (for authors and instructors): Colab stamping, student edition, slides, static site.
 
-    python -m utils.delivery stamp              # Colab badge + Colab-only install block in every notebook
-    python -m utils.delivery student            # build/student/: notebooks without their worked solutions
+    python -m utils.delivery stamp              # Colab badge + Colab-only install block, then the student edition
+    python -m utils.delivery student            # notebooks/student/: the exercises left empty, solutions removed
     python -m utils.delivery slides             # build/slides/: one reveal.js deck per notebook
     python -m utils.delivery site [--fast]      # build/site/: every notebook executed, as a static HTML site
 
@@ -25,6 +25,7 @@ from .authoring import CLONE_DIR, REPO_URL, colab_block
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+STUDENT = NOTEBOOKS / "student"          # the student edition, committed: what the badges open
 BUILD = ROOT / "build"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"   # Jupyter's own: the figures land in the outputs
 
@@ -40,19 +41,21 @@ def tags(cell) -> list:
 # ----------------------------------------------------------------------------------------------
 # Colab: badge and guarded install block
 # ----------------------------------------------------------------------------------------------
-def colab_url(nb_name: str) -> str:
+def colab_url(nb_name: str, student: bool = False) -> str:
     owner_repo = REPO_URL.rstrip("/").split("github.com/", 1)[1]
-    return f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{nb_name}"
+    folder = "notebooks/student" if student else "notebooks"
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/main/{folder}/{nb_name}"
 
 
-def badge_markdown(nb_name: str) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(nb_name)})")
+def badge_markdown(nb_name: str, student: bool = False) -> str:
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(nb_name, student)})")
 
 
 def binder_url() -> str:
-    """Binder builds environment.yml + postBuild and opens JupyterLab on notebooks/."""
+    """Binder builds environment.yml + postBuild and opens JupyterLab on the student edition."""
     owner_repo = REPO_URL.rstrip("/").split("github.com/", 1)[1]
-    return f"https://mybinder.org/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/notebooks"
+    return f"https://mybinder.org/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/notebooks/student"
 
 
 README_BADGES = ("<!-- badges: written by `python -m utils.delivery stamp` from utils.authoring.REPO_URL -->",
@@ -61,7 +64,7 @@ README_BADGES = ("<!-- badges: written by `python -m utils.delivery stamp` from 
 
 def readme_badges() -> str:
     return (f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url()}) "
-            f"{badge_markdown(notebooks()[0].name)}")
+            f"{badge_markdown(notebooks()[0].name, student=True)}")
 
 
 def stamp_readme(readme: Path = ROOT / "README.md") -> bool:
@@ -126,31 +129,91 @@ def stamp(paths=None) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 # student edition
 # ----------------------------------------------------------------------------------------------
-STUB = ("# Exercise: write your answer here, then run the check in the next cell.\n"
-        "# (The worked solution is in the instructor's edition of the course.)\n")
+STUB_HEAD = "# Your answer (replace each ...), then run the check in the next cell."
 
 
-def student_notebook(nb):
-    """A copy of ``nb`` whose worked solutions (cells tagged 'solution') are replaced by an empty stub."""
+def _check_call_args(cell_source: str) -> list[str]:
+    """The names handed to the ``check_...(...)`` call of an exercise's check cell, in order."""
+    import ast
+
+    names = []
+    for node in ast.walk(ast.parse(cell_source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_")):
+            names += [a.id for a in node.args if isinstance(a, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def answer_stub(solution_source: str, check_source: str) -> str:
+    """The empty answer cell that replaces a worked solution: each name the check is given, defined with an empty
+    body (a function keeps its signature) or as ``...``, so that the check can say "no answer given yet"."""
+    import ast
+
+    tree = ast.parse(solution_source)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    lines = [STUB_HEAD]
+    names = _check_call_args(check_source)
+    if not names:
+        raise ValueError(f"the check cell after this solution calls no check_...(name): {check_source[:80]!r}")
+    for name in names:
+        if name in functions:
+            f = functions[name]
+            lines += ["", f"def {name}({ast.unparse(f.args)}):"]
+            doc = ast.get_docstring(f)
+            if doc:
+                lines.append(f'    """{doc}"""')
+            lines.append("    ...")
+        else:
+            lines.append(f"{name} = ...")
+    return "\n".join(lines) + "\n"
+
+
+STUDENT_NOTE = ("*Student edition: each exercise's answer cell is left for you; a check says what is right or not, "
+                "and the notebook goes on either way. The worked solutions are in the instructor's edition, "
+                "[`notebooks/{name}`](../{name}).*")
+
+
+def student_notebook(nb, name: str | None = None):
+    """A copy of ``nb`` whose worked solutions (cells tagged 'solution') are replaced by empty answer cells,
+    with its Colab badge pointing at the student edition."""
     nb = copy.deepcopy(nb)
-    for i, c in enumerate(nb.cells):
+    cells = nb.cells
+    for i, c in enumerate(cells):
         if "solution" in tags(c):
-            stub = nbformat.v4.new_code_cell(STUB, metadata={"slideshow": {"slide_type": "-"},
-                                                             "tags": ["exercise-answer"]})
+            check = next((d for d in cells[i + 1:] if d.cell_type == "code" and "solution" not in tags(d)), None)
+            if check is None:
+                raise ValueError(f"{name or 'notebook'}: a solution cell with no check cell after it")
+            stub = nbformat.v4.new_code_cell(answer_stub(c.source, check.source),
+                                             metadata={"slideshow": {"slide_type": "-"},
+                                                       "tags": ["exercise-answer"]})
             stub["id"] = c.get("id", f"stub{i}")
-            nb.cells[i] = stub
+            cells[i] = stub
+    if name and cells and "colab-badge" in tags(cells[0]):
+        cells[0].source = badge_markdown(name, student=True) + "\n\n" + STUDENT_NOTE.format(name=name)
     return nb
 
 
-def build_student(out: Path) -> list[Path]:
+def build_student(out: Path = STUDENT) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for p in notebooks():
-        nb = student_notebook(nbformat.read(p, as_version=4))
+        nb = student_notebook(nbformat.read(p, as_version=4), p.name)
         target = out / p.name
-        nbformat.write(nb, target)
+        text = nbformat.writes(nb) + "\n"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
         written.append(target)
     return written
+
+
+def student_edition_is_current(out: Path = STUDENT) -> list[str]:
+    """The names of the student notebooks that differ from what ``build_student`` would write now."""
+    stale = []
+    for p in notebooks():
+        want = nbformat.writes(student_notebook(nbformat.read(p, as_version=4), p.name)) + "\n"
+        target = out / p.name
+        if not target.exists() or target.read_text() != want:
+            stale.append(p.name)
+    return stale
 
 
 # ----------------------------------------------------------------------------------------------
@@ -241,9 +304,19 @@ def build_site(out: Path, fast: bool) -> Path:
         title, intro = _title_and_intro(nb)
         rows.append((p.stem, title, intro, seconds, status))
         print(f"  {seconds:.0f} s, {status}", flush=True)
+    # the download: the student edition (empty answer cells), one notebook each and the whole set as a zip
+    import shutil
+    import zipfile
+
+    (out / "student").mkdir(exist_ok=True)
+    with zipfile.ZipFile(out / "student-edition.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for p in build_student():
+            shutil.copyfile(p, out / "student" / p.name)
+            z.write(p, f"student/{p.name}")
     items = "\n".join(
         f'<li><a href="{stem}.html"><b>{html.escape(title)}</b></a>'
-        f'<span class="meta"> · executed in {sec:.0f} s · {html.escape(status)}</span>'
+        f'<span class="meta"> · executed in {sec:.0f} s · {html.escape(status)} · '
+        f'<a href="student/{stem}.ipynb" download>student notebook</a></span>'
         f"<p>{_intro_html(intro)}</p></li>"
         for stem, title, intro, sec, status in rows)
     mode = "fast mode (COURSE_FAST=1)" if fast else "full mode"
@@ -255,7 +328,9 @@ p{{margin:.3rem 0 0 0;color:#444}} header p{{color:#555}}</style></head><body>
 <header><h1>Neural networks for materials science</h1>
 <p>A hands-on course in nine notebooks, from Rosenblatt's perceptron to CrystalGAN (chapter 5 of
 <i>Initiation à l'apprentissage automatique en science des matériaux</i>). Every page below was executed
-top to bottom in {mode} on {time.strftime('%Y-%m-%d')}.</p></header>
+top to bottom in {mode} on {time.strftime('%Y-%m-%d')}. To work the exercises, download the
+<a href="student-edition.zip" download>student edition</a> (every answer cell empty, every check kept; it needs the
+course's <code>utils</code> package: <code>pip install</code> the repository, or open the notebooks on Colab).</p></header>
 <ol>{items}</ol></body></html>"""
     (out / "index.html").write_text(index, encoding="utf-8")
     return out / "index.html"
@@ -272,10 +347,12 @@ def main(argv=None) -> int:
         if stamp_readme():
             changed.append(ROOT / "README.md")
         print(f"stamped {len(changed)} file(s) with {REPO_URL}" + "".join(f"\n  {p.name}" for p in changed))
+        n = len(build_student())
+        print(f"rebuilt the student edition: {n} notebooks in {STUDENT.relative_to(ROOT)}/")
     elif args.command == "student":
-        out = args.out or BUILD / "student"
+        out = args.out or STUDENT
         n = len(build_student(out))
-        print(f"wrote {n} student notebooks (solutions removed, checks kept) to {out}")
+        print(f"wrote {n} student notebooks (answer cells left empty, checks kept) to {out}")
     elif args.command == "slides":
         out = args.out or BUILD / "slides"
         executed = BUILD / "executed" if (BUILD / "executed").exists() else BUILD / "executed-fast"

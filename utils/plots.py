@@ -385,3 +385,83 @@ def draw_gan_loop(z_dim, data_dim, g_hidden, d_hidden, g_act="BN + LeakyReLU, ta
              fontsize=10, ls="--")
         _arrow(ax, (3.6, 0.65), (3.6, -1.05), color=ROLE_COLORS["other"], ls="--")
     return ax
+
+
+
+def _frame(ax, x, y, w, h, title, fontsize=11):
+    """A dashed frame around a group of boxes (one step of a pipeline), its title inside at the top."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.2", fc="none",
+                                ec="0.45", lw=1.3, ls="--"))
+    ax.text(x, y + h / 2 - 0.2, title, ha="center", va="top", fontsize=fontsize, fontweight="bold")
+
+
+def draw_crystalgan(n_cells=(35, 35), n_max=18, n_noise=8, hidden=256, lam_rec=10.0, lam_geo=1000.0,
+                    window=(1.8, 3.0), margin=0.1, steps=None, title=None, ax=None):
+    """CrystalGAN's pipeline (Nouira et al. 2019) as notebook 09 builds it: the Pd-H and Ni-H cells as tensors
+    (4 slots x ``n_max`` rows x (x, y, z, flag)); step 1, a cross-domain GAN Pd-H <-> Ni-H; step 2, feature transfer
+    into Pd-Ni-H ternaries; step 3, a second cross-domain GAN on the ternaries with the geometric-constraint loss
+    (first-neighbour ``window`` narrowed by ``margin`` in training); then the candidates, judged with ASE.
+    ``n_cells``: cells per domain (A, B); ``n_noise``, ``hidden``: the generators' noise and the networks' hidden
+    width; ``lam_rec``, ``lam_geo``: the loss weights; ``steps``: optional training steps (step 1, step 3)."""
+    dim, n_out = 4 * n_max * 4, 9 + 3 * n_max * 3
+    lo, hi = window
+    g_sizes = f"({dim}+{n_noise})→{hidden}→{hidden}→{n_out}"
+    ax = _canvas(ax, (14.5, 6.6), (-1.6, 22.5), (-4.75, 4.9),
+                 title or "CrystalGAN: from Pd-H and Ni-H cells to Pd-Ni-H candidates in three steps")
+    yA, yB, loss = 1.9, -1.9, ROLE_COLORS["loss"]
+    # the data: two domains of cells, each cell a fixed-size tensor
+    _box(ax, 0, yA, f"Pd-H cells (A)\n{n_cells[0]} × 4×{n_max}×4", w=2.8, h=1.2, role="data", fontsize=10)
+    _box(ax, 0, yB, f"Ni-H cells (B)\n{n_cells[1]} × 4×{n_max}×4", w=2.8, h=1.2, role="data", fontsize=10)
+    _box(ax, 0, 0, f"a cell = a tensor\n[lattice | H | Pd | Ni],\n{n_max} rows of (x, y, z, flag)", w=2.8, h=1.5,
+         role="data", fontsize=9, ls=":")
+    # step 1 and step 3: a cross-domain GAN (two generators, two discriminators)
+    x1, x3 = 4.9, 16.6
+    for x, a, b, name in ((x1, "A", "B", "step 1: Pd-H ↔ Ni-H"), (x3, "A_2", "B_2", "step 3: $A_2$ ↔ $B_2$")):
+        _frame(ax, x, 0.05, 4.6, 7.3, name)
+        what_a, what_b = ("Pd-H", "Ni-H") if a == "A" else (f"${a}$", f"${b}$")
+        _box(ax, x, yA, f"$G_{{{a}{b}}}$: {what_a} → {what_b}\n{g_sizes}", w=4.2, h=1.1, role="decoder",
+             fontsize=10)
+        _box(ax, x, 0, f"$D_{{{a}}}$, $D_{{{b}}}$: real or generated?\n{dim}→{hidden}→{hidden}→1", w=4.2, h=1.1,
+             role="layer", fontsize=10)
+        _box(ax, x, yB, f"$G_{{{b}{a}}}$: {what_b} → {what_a}\n{g_sizes}", w=4.2, h=1.1, role="decoder",
+             fontsize=10)
+    steps_1 = f"\n{steps[0]} training steps" if steps else ""
+    ax.text(x1, -3.0, f"adversarial + {lam_rec:g} × reconstruction{steps_1}", ha="center", va="center", fontsize=10,
+            color=loss)
+    ax.text(x3, -2.82, f"adversarial + {lam_rec:g} × reconstruction", ha="center", va="center", fontsize=10,
+            color=loss)
+    ax.text(x3, -3.22, f"+ {lam_geo:g} × geometric loss", ha="center", va="center", fontsize=10, color=loss,
+            fontweight="bold")
+    ax.text(x3, -4.3, f"geometric loss: metal-metal and H-H first neighbours\nin [{lo + margin:.1f}, "
+            f"{hi - margin:.1f}] Å (periodic, differentiable)" + (f"; {steps[1]} training steps" if steps else ""),
+            ha="center", va="center", fontsize=9.5, color=loss)
+    # step 2: feature transfer into ternaries
+    x2 = 10.75
+    _frame(ax, x2, 0.05, 4.2, 7.3, "step 2: feature transfer")
+    _box(ax, x2, yA, "the Pd-H cell, with Ni\nfrom $G_{AB}(x_A)$ on every\nsecond metal site: $A_2$",
+         w=3.8, h=1.5, role="other", fontsize=10)
+    _box(ax, x2, yB, "the Ni-H cell, with Pd\nfrom $G_{BA}(x_B)$ on every\nsecond metal site: $B_2$",
+         w=3.8, h=1.5, role="other", fontsize=10)
+    ax.text(x2, 0, "Pd-Ni-H ternaries\n(the cells with\nmetal and H)", ha="center", va="center", fontsize=10)
+    # the candidates and how they are judged
+    x4 = 21.0
+    _box(ax, x4, 1.2, "Pd-Ni-H\ncandidates", w=2.6, h=1.2, role="latent", fontsize=10)
+    _box(ax, x4, -2.0, f"judged with ASE,\nnot with the losses:\n[{lo:.1f}, {hi:.1f}] Å window,\nSwitendick, "
+         "novelty;\nPOSCAR / CIF files", w=2.7, h=2.4, role="other", fontsize=9)
+    # arrows: data -> step 1 -> (translations) -> step 2 -> step 3 -> candidates -> judged
+    for y, text in ((yA, "$G_{AB}(x_A)$"), (yB, "$G_{BA}(x_B)$")):
+        _arrow(ax, (1.4, y), (x1 - 2.1, y))
+        _arrow(ax, (x1 + 2.1, y), (x2 - 1.9, y), text=text, fontsize=9.5)
+        _arrow(ax, (x2 + 1.9, y), (x3 - 2.1, y))
+    _arrow(ax, (x3 + 2.1, yA), (x4 - 1.3, 1.45))
+    _arrow(ax, (x3 + 2.1, yB), (x4 - 1.3, 0.95))
+    _arrow(ax, (x4, 0.6), (x4, -0.8))
+    # the cell itself also goes into step 2: its lattice, H and other metal sites are kept
+    _arrow(ax, (0, yA + 0.6), (x2 - 1.0, 3.7), color="0.5", rad=-0.15)
+    _arrow(ax, (0, yB - 0.6), (x2 - 1.0, -3.6), color="0.5", rad=0.15)
+    for y in (4.3, -4.2):
+        ax.text(6.3, y, "the cell itself: its lattice, H and other metal sites are kept", ha="center",
+                va="center", fontsize=9, color="0.35")
+    return ax

@@ -11,7 +11,8 @@
    checkout (``url.<checkout>.insteadOf``, given in the kernel's environment): the cell clones the committed HEAD
    into ``/content/nn-materials-course`` as on Colab (that folder is made by this check and removed at the end)
    and pip-installs it. First, a download that fails and an install that fails must each stop the cell with the
-   block's clear message. Then every set-up cell runs, notebooks 01 and 06 run whole in fast mode, and the widgets
+   block's clear message. Then every set-up cell runs, notebooks 01 and 06 of the student edition (what the badges
+   open: every answer cell empty) run whole in fast mode, and the widgets
    of 03 and 04 (and a tqdm bar) must display as ipywidgets 7 widgets.
 
 Prints a table and exits 1 on any failure. The clone takes the committed HEAD: commit first, or pass ``--repo``.
@@ -210,10 +211,11 @@ def slowest(nb) -> str:
 
 
 def notebooks_at_head(repo: Path) -> dict:
-    """{'01': notebook, ...}: the notebooks as committed (what Colab opens), read from the repository's HEAD."""
+    """{'01': notebook, ...}: the student edition as committed (what the badges open on Colab), read from the
+    repository's HEAD."""
     import nbformat
 
-    names = sh("git", "-C", repo, "ls-tree", "--name-only", "HEAD", "notebooks/", capture_output=True,
+    names = sh("git", "-C", repo, "ls-tree", "--name-only", "HEAD", "notebooks/student/", capture_output=True,
                text=True).stdout.split()
     out = {}
     for name in sorted(n for n in names if n.endswith(".ipynb")):

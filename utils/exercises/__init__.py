@@ -5,14 +5,25 @@ which also registers at least one typical *wrong* answer. The test suite proves 
 notebook runs each check on its hidden solution (must pass), and ``tests/test_exercises.py`` runs each
 check on its registered wrong answers (must fail).
 
-In a notebook::
+Two kinds of exercise (``kind=``): ``"write"`` (write a function or choose values) and ``"predict"``
+(predict a figure before the next cell measures it: a parameter count, an output size, the learning rate at which
+training diverges...).
 
-    from utils.exercises.ex01 import check_step_function
-    check_step_function(my_step)      # prints "Correct!" or explains what is wrong
+A missing or wrong answer never stops the notebook (``Run all`` goes through the student edition with every answer
+left empty): the check prints what is wrong and, when later cells use the answer, returns the reference
+implementation of ``reference=`` so that the lesson goes on. In a notebook::
+
+    from utils.exercises.ex06 import check_shift
+    shift = check_shift(shift)     # your shift if it is right, otherwise the reference one (and it says so)
+
+Strict mode (``COURSE_STRICT=1``, set by ``make test`` for the instructor notebooks and by the unit tests): a wrong
+answer raises :class:`NotYet` instead, so that a broken worked solution fails the test suite.
 """
 from __future__ import annotations
 
 import functools
+import os
+import types
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -31,41 +42,90 @@ class Exercise:
     name: str
     check: Callable
     wrong: list = field(default_factory=list)
+    kind: str = "write"
+    reference: object = None
+
+
+KINDS = ("write", "predict")
+
+
+def strict() -> bool:
+    """True when a wrong answer must raise (``COURSE_STRICT=1``: the test suite); False for students."""
+    return os.environ.get("COURSE_STRICT", "").strip().lower() in ("1", "true", "yes")
+
+
+def _empty_stub():
+    ...
+
+
+def is_unanswered(answer) -> bool:
+    """None, ``...``, or a function whose body is still only ``...`` (or ``pass``): the student edition's stubs."""
+    if answer is None or answer is Ellipsis:
+        return True
+    code = getattr(answer, "__code__", None)
+    return isinstance(answer, types.FunctionType) and code is not None and code.co_code == _empty_stub.__code__.co_code
 
 
 #: every registered check, keyed by "exNN.check_name"
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(wrong: list):
+def exercise(wrong: list, kind: str = "write", reference=None):
     """Register a check function together with typical wrong answers (each a zero-argument factory
     returning the arguments of a wrong answer, as a tuple, or a single value).
 
-    The check raises :class:`NotYet` (via :func:`expect`) on a wrong answer and prints a success line.
+    ``kind``: ``"write"`` or ``"predict"`` (see the module's docstring). ``reference``: the reference answer
+    (a function or a value) that the check returns in place of a missing or wrong one, for answers that later cells
+    use; without it, the check returns None.
+
+    The check raises :class:`NotYet` (via :func:`expect`) on a wrong answer in strict mode; otherwise it prints
+    what is wrong and goes on. A right answer prints a success line.
     """
     if not wrong:
         raise ValueError("an exercise must register at least one wrong answer")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
     def deco(fn):
         notebook = fn.__module__.rsplit(".", 1)[-1]
+        what = fn.__name__.removeprefix("check_").replace("_", " ")
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def verdict(args, kwargs):
+            """None when the answer is right, else the sentence saying what is not right yet."""
             given = list(args) + list(kwargs.values())
-            if not given or any(a is None or a is Ellipsis for a in given):
-                raise NotYet(f"no answer given yet to {fn.__name__}: write your answer in the cell above "
-                             f"(replace the ... or None), run that cell, then run this check again.")
+            if not given or any(is_unanswered(a) for a in given):
+                return (f"no answer given yet to {fn.__name__}: write your answer in the cell above "
+                        f"(replace the ...), run that cell, then run this check again.")
             try:
                 fn(*args, **kwargs)
-            except NotYet:
-                raise
+            except NotYet as exc:
+                return str(exc)
             except CourseError:
                 raise
             except Exception as exc:  # the student's code crashed inside the check: say so plainly
-                raise NotYet(f"your answer could not be used ({type(exc).__name__}: {exc})") from None
-            print(f"\u2714 Correct! ({fn.__name__.removeprefix('check_').replace('_', ' ')})")
+                return f"your answer could not be used ({type(exc).__name__}: {exc})"
+            return None
 
-        REGISTRY[f"{notebook}.{fn.__name__}"] = Exercise(notebook, fn.__name__, wrapper, list(wrong))
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            problem = verdict(args, kwargs)
+            if problem is None:
+                print(f"\u2714 Correct! ({what})")
+                if reference is None:
+                    return None
+                given = list(args) + list(kwargs.values())
+                return given[0] if len(given) == 1 else tuple(given)
+            if strict():
+                raise NotYet(problem)
+            print(f"\u2718 NOT YET ({what}): {problem}")
+            if reference is not None:
+                name = getattr(reference, "__name__", "answer")
+                print(f"  The notebook goes on with the reference {name} from utils.exercises.{notebook}, so the "
+                      f"cells below still run. Come back to this exercise when you are ready.")
+            return reference
+
+        REGISTRY[f"{notebook}.{fn.__name__}"] = Exercise(notebook, fn.__name__, wrapper, list(wrong), kind,
+                                                         reference)
         return wrapper
 
     return deco

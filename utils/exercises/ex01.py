@@ -58,3 +58,82 @@ def check_perceptron_step(perceptron_step):
                f"for w={np.round(w, 2)}, w0={w0:.2f}, x={np.round(x, 2)}, y={y:.0f}, lr={lr:.2f} expected "
                f"w={np.round(ref_w, 3)}, w0={ref_w0:.3f}, got w={np.round(np.asarray(got_w, float), 3)}, "
                f"w0={float(got_w0):.3f}. Hint: w <- w + lr (y - y_hat) x and w0 <- w0 - lr (y - y_hat).")
+
+
+# ---- predict, then verify ---------------------------------------------------------------------------------------
+def _number(value, name: str) -> float:
+    """A prediction that must be one number: the number, or NotYet saying what to write."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    expect(ok and np.isfinite(float(value)), f"{name} must be one number (for example {name} = 0.7), got {value!r}")
+    return float(value)
+
+
+def _choice(value, options: str, name: str) -> str:
+    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
+    letter = value.strip().upper() if isinstance(value, str) else None
+    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
+                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
+    return letter
+
+
+@exercise(kind="predict", wrong=[lambda: 1.0,      # the largest slope of tanh, not of the sigmoid
+                                 lambda: 0.5])     # sigma(0), the value, not the slope
+def check_max_sigmoid_slope(predicted_max_slope):
+    """The largest value of the sigmoid's derivative sigma'(X), over all X."""
+    got = _number(predicted_max_slope, "predicted_max_slope")
+    X = np.linspace(-10, 10, 200_001)
+    s = 1 / (1 + np.exp(-X))
+    truth = float(np.max(s * (1 - s)))
+    expect(abs(got - truth) <= 0.01, f"{got:g} is not the largest slope of the sigmoid. Hint: sigma'(X) = "
+                                     "sigma(X) (1 - sigma(X)), a product p (1 - p) with p between 0 and 1: for which p "
+                                     "is it largest?")
+
+
+def _rosenblatt_updates(X, y, lr, max_epochs=100):
+    """Rosenblatt's rule from zero weights, examples in a fixed order: (updates, final predictions)."""
+    w, w0, updates = np.zeros(X.shape[1]), 0.0, 0
+    order = np.random.default_rng(0).permutation(len(y))
+    for _ in range(max_epochs):
+        errors = 0
+        for i in order:
+            y_hat = float(X[i] @ w - w0 >= 0)
+            if y_hat != y[i]:
+                w, w0, errors = w + lr * (y[i] - y_hat) * X[i], w0 - lr * (y[i] - y_hat), errors + 1
+        updates += errors
+        if errors == 0:
+            break
+    return updates, _step(X @ w - w0)
+
+
+@exercise(kind="predict", wrong=[lambda: "B",      # bigger steps, fewer updates: not for a perceptron from zero
+                                 lambda: "C"])     # overshoots: not for a perceptron from zero
+def check_learning_rate_effect(lr_effect):
+    """What a 10 times larger learning rate does to a perceptron that starts from zero weights: A (the same
+    updates and predictions), B (fewer updates) or C (more updates, or no convergence)."""
+    got = _choice(lr_effect, "ABC", "lr_effect")
+    rng = np.random.default_rng(7)                      # a separable toy problem, trained at lr and 10 lr
+    X = rng.normal(size=(60, 2))
+    y = (X @ np.array([1.0, -2.0]) + 0.3 >= 0).astype(float)
+    (n_small, pred_small), (n_big, pred_big) = _rosenblatt_updates(X, y, 0.1), _rosenblatt_updates(X, y, 1.0)
+    truth = "A" if n_small == n_big and np.array_equal(pred_small, pred_big) else ("B" if n_big < n_small else "C")
+    expect(got == truth, f"not {got}. Hint: start from w = 0, w0 = 0 and write the first two updates with a "
+                         "learning rate eta: every weight is eta times a sum of +-x and +-1. What does multiplying "
+                         "all of w and w0 by the same factor do to the sign of w.x - w0?")
+
+
+@exercise(kind="predict", wrong=[lambda: 4,        # then the perceptron rule would converge on XOR
+                                 lambda: 2])       # the perceptron's last neuron, not the best line
+def check_best_xor_line(best_xor_points):
+    """The largest number of the four XOR points that one neuron (one straight line) classifies correctly."""
+    got = _number(best_xor_points, "best_xor_points")
+    expect(got == int(got) and 0 <= got <= 4, f"best_xor_points counts points among four: a whole number from "
+                                              f"0 to 4, got {best_xor_points!r}")
+    rng = np.random.default_rng(0)                      # many random lines: the best of them
+    W, w0 = rng.normal(size=(20_000, 2)), rng.normal(size=20_000)
+    y = np.array([0, 1, 1, 0.0])
+    truth = int(((_GRID @ W.T - w0 >= 0) == (y[:, None] == 1)).sum(axis=0).max())
+    if got > truth:
+        expect(False, f"{int(got)} is too many. Hint: if one line classified that many XOR points, what would the "
+                      "perceptron rule have done on XOR?")
+    expect(got == truth, f"{int(got)} is too few. Hint: draw the four corners of the unit square and a line that "
+                         "cuts off a single corner.")

@@ -13,7 +13,7 @@ def _bce(z, y):
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
-# ---- 1. ReLU backward -----------------------------------------------------------------------------------
+# ---- Exercise 4 (write): ReLU backward -----------------------------------------------------------------------
 @exercise(wrong=[lambda: (lambda dH, Z: dH),                                   # forgot the derivative
                  lambda: (lambda dH, Z: (Z > 0).astype(float)),                # forgot the upstream gradient
                  lambda: (lambda dH, Z: dH * np.maximum(Z, 0))])               # multiplied by phi, not phi'
@@ -33,41 +33,35 @@ def check_relu_backward(relu_backward):
                              "Hint: dE/dZ = dE/dH * phi'(Z), and phi'(Z) is 1 where Z > 0, else 0.")
 
 
-# ---- 2. the backward pass of one dense layer ---------------------------------------------------------------
-@exercise(wrong=[lambda: (lambda dZ, H, W: (dZ @ W.T, dZ.T @ H, dZ.sum(axis=0))),      # dW transposed
-                 lambda: (lambda dZ, H, W: (-(dZ @ W.T), H.T @ dZ, dZ.sum(axis=0))),   # sign error
-                 lambda: (lambda dZ, H, W: (dZ @ W.T, H.T @ dZ, dZ.mean(axis=0)))])    # db averaged again
-def check_dense_backward(dense_backward):
-    """dense_backward(dZ, H, W) = (dH, dW, db) for Z = H @ W + b, given dZ = dE/dZ (one row per example)."""
-    rng = np.random.default_rng(3)
-    H, W, b = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)
-    dZ = rng.normal(size=(6, 3))            # E = sum(dZ * Z) has exactly this gradient dE/dZ
-    out = dense_backward(dZ.copy(), H.copy(), W.copy())
-    expect(isinstance(out, (tuple, list)) and len(out) == 3, "dense_backward must return three arrays (dH, dW, db)")
-    dH, dW, db = (np.asarray(a, dtype=float) for a in out)
-    for name, got, shape in (("dH", dH, H.shape), ("dW", dW, W.shape), ("db", db, b.shape)):
-        expect(got.shape == shape, f"{name} must have the shape of {name[1:]} {shape}, got {got.shape}")
-
-    def E(H_, W_, b_):
-        return np.sum(dZ * (H_ @ W_ + b_))
-
-    h = 1e-6
-    for name, got, arr in (("dH", dH, H), ("dW", dW, W), ("db", db, b)):
-        num = np.zeros_like(arr)
-        for i in np.ndindex(arr.shape):
-            plus, minus = arr.copy(), arr.copy()
-            plus[i] += h
-            minus[i] -= h
-            args_p = {"dH": (plus, W, b), "dW": (H, plus, b), "db": (H, W, plus)}[name]
-            args_m = {"dH": (minus, W, b), "dW": (H, minus, b), "db": (H, W, minus)}[name]
-            num[i] = (E(*args_p) - E(*args_m)) / (2 * h)
-        err = np.max(np.abs(got - num))
-        expect(err < 1e-6, f"{name} differs from central finite differences by up to {err:.3g}. Hint: "
-                           "dE/dH = dZ W^T, dE/dW = H^T dZ (input of the weight times dE/dZ, summed over "
-                           "examples), dE/db = dZ summed over examples.")
+# ---- Exercise 1 (predict): shapes in the backward pass -------------------------------------------------------
+def _shape(value, name: str) -> tuple:
+    """A predicted array shape: a tuple (or list) of whole numbers, or NotYet saying what to write."""
+    ok = isinstance(value, (tuple, list)) and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in value)
+    expect(ok, f"{name} must be a shape, a tuple of whole numbers such as (2, 5), got {value!r}")
+    return tuple(int(n) for n in value)
 
 
-# ---- 3. the gradient of another loss ---------------------------------------------------------------------
+@exercise(kind="predict", wrong=[lambda: ((10, 3, 16), (10, 16)),   # one gradient per example: summed, not kept
+                                 lambda: ((16, 3), (10, 16)),       # W transposed (torch's nn.Linear stores W^T)
+                                 lambda: ((3, 16), (10, 4))])       # dE/dH1 with the output layer's width
+def check_backward_shapes(shape_dW1, shape_dH1):
+    """For the finch network 3 -> 16 tanh -> 4 scores and a batch of 10 examples: the shapes of dE/dW1 (the first
+    layer's weight gradient) and of dE/dH1 (the error sent back to the 16 hidden neurons)."""
+    got_dW1, got_dH1 = _shape(shape_dW1, "shape_dW1"), _shape(shape_dH1, "shape_dH1")
+    rng = np.random.default_rng(3)                     # the backward pass of section 1's table, measured
+    X, W1, W2 = rng.normal(size=(10, 3)), rng.normal(size=(3, 16)), rng.normal(size=(16, 4))
+    H1 = np.tanh(X @ W1)
+    dZ2 = rng.normal(size=(10, 4))                     # dE/dZ2: one row per example, one column per score
+    dH1 = dZ2 @ W2.T
+    dW1 = X.T @ (dH1 * (1 - H1 ** 2))
+    expect(got_dW1 == dW1.shape, f"dE/dW1 is not {got_dW1}. Hint: a gradient holds one number per weight, and "
+                                 "dE/dW1 = H0^T delta1 sums over the examples of the batch.")
+    expect(got_dH1 == dH1.shape, f"dE/dH1 is not {got_dH1}. Hint: dE/dH1 holds one number per value of H1, the "
+                                 "hidden layer's output for each example of the batch.")
+
+
+# ---- Exercise 5 (write): the gradient of another loss --------------------------------------------------------
 @exercise(wrong=[lambda: (lambda z, y: (_sigmoid(z) - y) * _sigmoid(z) * (1 - _sigmoid(z))),  # squared-error one
                  lambda: (lambda z, y: y - _sigmoid(z)),                                      # sign flipped
                  lambda: (lambda z, y: _sigmoid(z) * (1 - _sigmoid(z)))])                     # forgot the target
@@ -86,13 +80,22 @@ def check_bce_gradient(bce_gradient):
            "Hint: write dE/dp, multiply by dp/dz = p (1 - p), and simplify.")
 
 
-# ---- 4. the learning rate at which gradient descent diverges --------------------------------------------------
+# ---- Exercise 6 (write): the learning rate at which gradient descent diverges, several inputs ----------------
+def critical_learning_rate(X):
+    """The reference answer: 2 / lambda_max(X^T X / n), above which gradient descent on E(w) = 1/(2n) ||Xw - y||^2
+    diverges (the cell after the exercise uses it)."""
+    return 2 / np.linalg.eigvalsh(X.T @ X / len(X)).max()
+
+
 @exercise(wrong=[lambda: (lambda X: 1 / np.linalg.eigvalsh(X.T @ X / len(X)).max()),    # forgot the factor 2
                  lambda: (lambda X: 2 / np.linalg.eigvalsh(X.T @ X / len(X)).min()),    # smallest curvature
-                 lambda: (lambda X: 2 / np.trace(X.T @ X))])                           # not an eigenvalue
+                 lambda: (lambda X: 2 / np.trace(X.T @ X))],                           # not an eigenvalue
+          reference=critical_learning_rate)
 def check_critical_learning_rate(critical_learning_rate):
     """critical_learning_rate(X) = 2 / lambda_max(X^T X / n): above it, gradient descent on the squared error
     E(w) = 1/(2n) ||X w - y||^2 diverges."""
+    expect(callable(critical_learning_rate), "critical_learning_rate must be a function of X (def "
+                                             f"critical_learning_rate(X): ...), got {critical_learning_rate!r}")
     rng = np.random.default_rng(5)
     for n, d in ((40, 2), (100, 3), (60, 5)):
         X = rng.normal(size=(n, d)) * rng.uniform(0.3, 3, size=d)
@@ -101,3 +104,60 @@ def check_critical_learning_rate(critical_learning_rate):
         expect(np.isclose(got, want, rtol=1e-6),
                f"for a {n} x {d} X expected alpha_crit = {want:.4f}, got {got:.4f}. Hint: along an eigenvector of "
                "the Hessian X^T X / n with eigenvalue lambda, one step multiplies the error by (1 - alpha lambda).")
+
+
+# ---- Exercise 2 (predict): identical starting weights --------------------------------------------------------
+def _xor_from(W1, b1, W2, b2, lr=2.0, steps=3000):
+    """The 2-4-1 XOR network of section 5 (tanh hidden, sigmoid output, squared error, full-batch gradient descent)
+    trained from the given weights: (W1, outputs) after training."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([[0], [1], [1], [0]], dtype=float)
+    for _ in range(steps):
+        H = np.tanh(X @ W1 + b1)
+        out = _sigmoid(H @ W2 + b2)
+        dZ2 = (out - y) / len(y) * out * (1 - out)
+        dZ1 = (dZ2 @ W2.T) * (1 - H ** 2)
+        W2, b2 = W2 - lr * H.T @ dZ2, b2 - lr * dZ2.sum(axis=0)
+        W1, b1 = W1 - lr * X.T @ dZ1, b1 - lr * dZ1.sum(axis=0)
+    return W1, _sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
+
+
+def _choice(value, options: str, name: str) -> str:
+    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
+    letter = value.strip().upper() if isinstance(value, str) else None
+    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
+                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
+    return letter
+
+
+@exercise(kind="predict", wrong=[lambda: "B",      # the neurons would need different gradients to differ
+                                 lambda: "C"])     # the gradients are not zero: the output is wrong
+def check_symmetric_start(symmetric_start):
+    """What the XOR network does when every weight starts at 0.5 and every bias at 0: A (the hidden neurons stay
+    identical, XOR is not solved), B (they become different and solve XOR) or C (nothing moves: zero gradients)."""
+    got = _choice(symmetric_start, "ABC", "symmetric_start")
+    W1, out = _xor_from(np.full((2, 4), 0.5), np.zeros(4), np.full((4, 1), 0.5), np.zeros(1))
+    moved = not np.allclose(W1, 0.5)
+    identical = np.allclose(W1, W1[:, :1])
+    solved = np.array_equal(out.ravel() > 0.5, np.array([False, True, True, False]))
+    truth = "C" if not moved else ("A" if identical and not solved else "B")
+    expect(got == truth, f"not {got}. Hint: two hidden neurons with the same weights compute the same output; "
+                         "by the chain rule, what do their gradients dE/dW1[:, j] look like? And after the step?")
+
+
+# ---- Exercise 3 (predict): the learning rate at which one linear neuron diverges -----------------------------
+@exercise(kind="predict", wrong=[lambda: 1.0,      # the step that lands on the minimum at once, not the limit
+                                 lambda: 0.5])
+def check_divergence_learning_rate(alpha_diverge):
+    """The learning rate above which gradient descent diverges for one linear neuron y = w x + b on a standardised
+    input (mean 0, variance 1) and a standardised target, with E = 1/(2n) sum (y_hat - y)^2."""
+    ok = isinstance(alpha_diverge, (int, float, np.integer, np.floating)) and not isinstance(alpha_diverge, bool)
+    expect(ok, f"alpha_diverge must be one number (for example alpha_diverge = 0.7), got {alpha_diverge!r}")
+    x = np.random.default_rng(6).normal(size=200)      # a standardised input; the Hessian of E in (w, b), measured
+    x = (x - x.mean()) / x.std()
+    A = np.column_stack([x, np.ones_like(x)])          # (does not depend on the target y)
+    truth = 2 / np.linalg.eigvalsh(A.T @ A / len(x)).max()
+    got = float(alpha_diverge)
+    expect(abs(got - truth) <= 0.05 * truth, f"{got:g} is not where it starts to diverge. Hint: dE/dw = w - w* "
+                                             "for this input, so one step multiplies the distance to the minimum "
+                                             "w* by (1 - alpha). For which alpha does that factor grow it?")

@@ -6,19 +6,27 @@ from . import exercise, expect
 _SIZES = [[2, 1], [2, 4, 2, 1], [7, 8, 8, 8, 8, 8, 8, 1], [784, 100, 10], [3, 32, 32, 12]]
 
 
-def _count(sizes):
+def count_parameters(sizes):
+    """The reference answer: the weights (a x b) and biases (b) of every layer of b neurons fed by a (the check cell
+    uses it after the check)."""
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+_reference_count = count_parameters     # the check's argument has the same name
 
 
 @exercise(wrong=[lambda: (lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))),      # no biases
                  lambda: (lambda sizes: sum(sizes[1:]) * sizes[0]),                              # all to inputs
-                 lambda: (lambda sizes: sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:])))])  # biases of inputs
+                 lambda: (lambda sizes: sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:])))],  # biases of inputs
+          reference=count_parameters)
 def check_count_parameters(count_parameters):
     """count_parameters(sizes) = number of weights and biases of a fully connected network with layer sizes
     [n_inputs, hidden..., n_outputs]."""
+    expect(callable(count_parameters), "count_parameters must be a function of the layer sizes (def "
+                                       f"count_parameters(sizes): ...), got {count_parameters!r}")
     for sizes in _SIZES:
         got = count_parameters(list(sizes))
-        want = _count(sizes)
+        want = _reference_count(sizes)
         expect(int(got) == want, f"for layer sizes {sizes} expected {want} parameters, got {got}. Hint: a layer "
                                  "of b neurons fed by a neurons has a x b weights and b biases.")
 
@@ -90,11 +98,21 @@ def _wrong_shape():
     return lambda n_in, n_out: nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 1))
 
 
-@exercise(wrong=[_linear_layers_only, _perceptron, _wrong_shape])
+def make_mlp(n_in, n_out, hidden=32):
+    """The reference answer: n_in -> hidden -> hidden -> n_out with ReLU between (the check cell trains it)."""
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, n_out))
+
+
+@exercise(wrong=[_linear_layers_only, _perceptron, _wrong_shape], reference=make_mlp)
 def check_make_mlp(make_mlp):
     """make_mlp(n_in, n_out) returns a torch module mapping (batch, n_in) to (batch, n_out) scores that is NOT an
     affine function of its input (it has hidden layers with a non-linear activation)."""
     import torch
+
+    expect(callable(make_mlp), f"make_mlp must be a function (def make_mlp(n_in, n_out): ...), got {make_mlp!r}")
 
     torch.manual_seed(0)
     for n_in, n_out in ((2, 12), (3, 5)):
@@ -113,3 +131,64 @@ def check_make_mlp(make_mlp):
         expect(gap > 1e-3 * scale, "your network is an affine function of its input: stacked Linear layers "
                                    "without an activation between them collapse into one Linear layer (a "
                                    "perceptron-like model). Put a non-linearity (nn.ReLU(), nn.Tanh()) between them.")
+
+
+# ---- predict, then verify ------------------------------------------------------------------------------------
+def _choice(value, options: str, name: str) -> str:
+    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
+    letter = value.strip().upper() if isinstance(value, str) else None
+    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
+                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
+    return letter
+
+
+@exercise(kind="predict", wrong=[lambda: "B",      # the best line gets three quadrants: gradient descent does not
+                                 lambda: "C"])     # that needs a hidden layer or the feature x1*x2
+def check_xor_without_hidden_layer(xor_no_hidden):
+    """The test accuracy a network without hidden layer (features x1, x2) reaches on XOR after 200 epochs, averaged
+    over five data sets: A (about 0.5, chance), B (about 0.75) or C (0.95 or more)."""
+    from ..playground_engine import Engine
+
+    got = _choice(xor_no_hidden, "ABC", "xor_no_hidden")
+    acc = np.mean([Engine(dataset="xor", hidden=[], features=["x1", "x2"], seed=s).train(200).accuracy()
+                   for s in range(5)])
+    truth = "ABC"[int(np.argmin(np.abs(np.array([0.5, 0.75, 1.0]) - acc)))]
+    expect(got == truth, f"not {got}. Hint: the blue points fill two opposite quadrants and the orange points the "
+                         "other two. Tilt the output neuron's line towards one blue quadrant: what happens in the "
+                         "opposite one, and what does the squared error then prefer?")
+
+
+@exercise(kind="predict", wrong=[lambda: "x1^2",   # symmetric in x1: cannot tell x2's sign
+                                 lambda: "x1"])
+def check_xor_feature(xor_feature):
+    """One playground feature with which a network WITHOUT hidden layer separates XOR (test accuracy >= 0.95 after
+    150 epochs)."""
+    from ..playground_engine import FEATURES, Engine
+
+    expect(isinstance(xor_feature, str) and xor_feature in FEATURES,
+           f"xor_feature must be one feature name among {', '.join(FEATURES)}, as a string (for example "
+           f"xor_feature = \"x1\"), got {xor_feature!r}")
+    acc = Engine(dataset="xor", hidden=[], features=[xor_feature]).train(150).accuracy()
+    expect(acc >= 0.95, f"with {xor_feature} alone, the network without hidden layer reaches a test accuracy of "
+                        f"{acc:.2f} (need >= 0.95). Hint: XOR is blue where x1 and x2 have the same sign: which "
+                        "feature has that sign?")
+
+
+@exercise(kind="predict", wrong=[lambda: 216,      # the weights only, no biases
+                                 lambda: 240,      # forgot the output neuron
+                                 lambda: 248])     # forgot the output neuron's bias
+def check_spiral_parameters(predicted_spiral_params):
+    """The number of weights and biases of the playground network 2 -> 8 -> 8 -> 8 -> 8 -> 1."""
+    from ..playground_engine import Engine
+
+    ok = isinstance(predicted_spiral_params, (int, float, np.integer, np.floating)) and not isinstance(
+        predicted_spiral_params, bool)
+    expect(ok, "predicted_spiral_params must be one number (for example predicted_spiral_params = 100), got "
+               f"{predicted_spiral_params!r}")
+    eng = Engine(dataset="spiral", hidden=[8, 8, 8, 8], features=["x1", "x2"])
+    truth, got = eng.n_parameters(), float(predicted_spiral_params)
+    weights = sum(W.size for W in eng.W)
+    if got == weights:
+        expect(False, f"{got:g} counts the weights only. Hint: every neuron has a bias too.")
+    expect(got == truth, f"{got:g} is not the count. Hint: count layer by layer; a layer of b neurons fed by a "
+                         "values has a x b weights and b biases, and the output neuron is a layer too.")

@@ -1,4 +1,10 @@
-"""Exercise checks of notebook 04 (images, parameter counts and convolution kernels)."""
+"""Exercise checks of notebook 04 (images, parameter counts and convolution kernels).
+
+Predict-then-verify exercises (the notebook measures the answer in the cell after the check): the parameters of a
+convolution layer, convolution against cross-correlation for an asymmetric kernel, the output shape of a strided
+convolution, max against average pooling. Write exercises: a horizontal-edge kernel, parameter counts, the true
+convolution.
+"""
 import numpy as np
 
 from . import exercise, expect
@@ -14,8 +20,122 @@ def _xcorr(X, K):
     return F.conv2d(x, k)[0, 0].numpy()
 
 
+def _whole(x, what: str) -> int:
+    """``x`` as an int; a one-line NotYet when it is not a whole number (a count, a number of pixels)."""
+    expect(not isinstance(x, (bool, str)) and isinstance(x, (int, float, np.integer, np.floating))
+           and np.isfinite(x) and float(x).is_integer(), f"{what} is a whole number, got {x!r}")
+    return int(x)
+
+
+def _choice(answer, options: dict) -> str:
+    """The letter chosen among ``options`` (letter -> text); a one-line NotYet for anything else."""
+    letters = ", ".join(repr(k) for k in options)
+    expect(isinstance(answer, str), f"answer with one of the letters {letters} (a string, e.g. 'a'), got {answer!r}")
+    letter = answer.strip().strip("()").strip().lower()
+    expect(letter in options, f"{answer!r} is not one of the options {letters}")
+    return letter
+
+
 # ----------------------------------------------------------------------------------------------
-# 1. a kernel that finds horizontal edges only
+# 1. (predict) the parameters of a convolution layer on a colour photo
+# ----------------------------------------------------------------------------------------------
+@exercise(kind="predict", wrong=[lambda: 64 * (5 * 5 + 1),            # one 5 x 5 kernel per filter: channels forgotten
+                                 lambda: 64 * 5 * 5 * 3,              # biases forgotten
+                                 lambda: 5 * 5 * 3 + 1])              # one filter only
+def check_conv_layer_params(predicted_conv_params):
+    """predicted_conv_params: the number of weights and biases of nn.Conv2d(3, 64, kernel_size=5) (64 filters 5 x 5
+    on an RGB image), whatever the image's size. Exact: a count is a count."""
+    from torch import nn
+
+    got = _whole(predicted_conv_params, "a number of parameters")
+    truth = sum(p.numel() for p in nn.Conv2d(3, 64, kernel_size=5, device="meta").parameters())
+    if got == truth:
+        return
+    expect(got != 64 * (5 * 5 + 1), f"{got} counts one 5 x 5 kernel per filter. Hint: a filter on an RGB image has "
+                                    f"one 5 x 5 kernel per input channel (red, green, blue), and one bias.")
+    expect(got != 64 * 5 * 5 * 3, f"{got} counts the weights only. Hint: each filter also has one bias.")
+    expect(got < 10 ** 7, f"{got} is far too many. Hint: the kernel is shared by every position, so the size of "
+                          f"the image does not enter the count.")
+    expect(False, f"{got} is not it. Hint: one filter 3 x 3 on RGB had 3 x 3 x 3 + 1 = 28 parameters; here there are "
+                  f"64 filters, each 5 x 5 on 3 channels, each with its bias.")
+
+
+# ----------------------------------------------------------------------------------------------
+# 2. (predict) convolution against cross-correlation for the (asymmetric) Sobel kernel
+# ----------------------------------------------------------------------------------------------
+FLIP_OPTIONS = {"a": "the same map", "b": "the same map with the opposite sign", "c": "the same map transposed",
+                "d": "no simple relation"}
+
+
+@exercise(kind="predict", wrong=[lambda: "a", lambda: "c", lambda: "d"])
+def check_sobel_flip(predicted_relation):
+    """predicted_relation: a letter. How does scipy's convolve2d(image, sobel) (the mathematicians' convolution)
+    compare with torch's F.conv2d of the same image and kernel (a cross-correlation)? (a) the same map, (b) the same
+    map with the opposite sign, (c) the same map transposed, (d) no simple relation."""
+    from scipy.signal import convolve2d
+
+    letter = _choice(predicted_relation, FLIP_OPTIONS)
+    X = np.random.default_rng(4).random((16, 16))
+    conv, cross = convolve2d(X, SOBEL_X, mode="valid"), _xcorr(X, SOBEL_X)
+    truth = next(k for k, same in [("a", np.allclose(conv, cross)), ("b", np.allclose(conv, -cross)),
+                                   ("c", np.allclose(conv, cross.T)), ("d", True)] if same)
+    expect(letter == truth, f"({letter}) {FLIP_OPTIONS[letter]} is not it. Hint: the convolution is the "
+                            f"cross-correlation with the kernel turned by 180 degrees; write sobel turned by 180 "
+                            f"degrees (sobel[::-1, ::-1]) and compare it with sobel.")
+
+
+# ----------------------------------------------------------------------------------------------
+# 3. (predict) the output shape of a strided, padded convolution on the micrograph
+# ----------------------------------------------------------------------------------------------
+@exercise(kind="predict", wrong=[lambda: ((8, 84, 84),),             # no padding, or the + 1 forgotten
+                                 lambda: ((8, 86, 86),),             # rounded up
+                                 lambda: ((1, 85, 85),),             # channels: one per filter, not per input
+                                 lambda: ((8, 85.33, 85.33),)])      # no floor
+def check_output_shape(predicted_shape):
+    """predicted_shape = (channels, height, width) of the output of nn.Conv2d(1, 8, kernel_size=5, padding=1,
+    stride=3) on the 256 x 256 micrograph (one channel)."""
+    import torch
+    import torch.nn.functional as F
+
+    expect(isinstance(predicted_shape, (tuple, list, torch.Size)) and len(predicted_shape) == 3,
+           f"give the shape as three whole numbers (channels, height, width), e.g. (1, 256, 256); "
+           f"got {predicted_shape!r}")
+    c, h, w = (_whole(v, "each size of a shape") for v in predicted_shape)
+    truth = tuple(F.conv2d(torch.zeros(1, 1, 256, 256), torch.zeros(8, 1, 5, 5), padding=1, stride=3).shape[1:])
+    expect(c == truth[0], f"{c} channels is not it. Hint: a convolution layer gives one output channel per filter.")
+    expect(h == w, f"height {h} and width {w} differ, but the image and the kernel are square, and so is the output")
+    expect(h != (256 + 2 - 5) // 3 + 2 or h == truth[1], f"{h} x {w} rounds up. Hint: the floor keeps only the "
+                                                         f"positions where the whole kernel fits in the padded image.")
+    expect(h == truth[1], f"{h} x {w} is not it. Hint: use n_out = floor((n + 2p - k) / s) + 1 with n = 256, k = 5, "
+                          f"p = 1, s = 3: padding on both sides, then the floor, then the first position (+ 1).")
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. (predict) max or average pooling on a map of thin boundaries
+# ----------------------------------------------------------------------------------------------
+POOLING_OPTIONS = {"a": "max pooling", "b": "average pooling", "c": "both alike"}
+
+
+@exercise(kind="predict", wrong=[lambda: "b", lambda: "c"])
+def check_pooling_keeps_boundaries(predicted_pooling):
+    """predicted_pooling: a letter. After 4 x 4 pooling of the boundary map (thin bright lines, one or two pixels
+    wide, on a dark background), which pooling keeps the boundaries bright? (a) max pooling, (b) average pooling,
+    (c) both alike."""
+    import torch
+    import torch.nn.functional as F
+
+    letter = _choice(predicted_pooling, POOLING_OPTIONS)
+    lines = torch.zeros(1, 1, 16, 16)
+    lines[..., 5, :] = lines[..., :, 9] = 1.0                      # two boundaries, one pixel wide
+    m, a = F.max_pool2d(lines, 4).max().item(), F.avg_pool2d(lines, 4).max().item()
+    truth = "a" if m > 2 * a else "b" if a > 2 * m else "c"
+    expect(letter == truth, f"({letter}) {POOLING_OPTIONS[letter]} is not it. Hint: take one 4 x 4 block crossed by a "
+                            f"boundary one pixel wide (4 bright pixels, 12 dark ones): what does each pooling give "
+                            f"for it?")
+
+
+# ----------------------------------------------------------------------------------------------
+# 5. a kernel that finds horizontal edges only
 # ----------------------------------------------------------------------------------------------
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float)
 
@@ -43,31 +163,7 @@ def check_horizontal_kernel(K):
 
 
 # ----------------------------------------------------------------------------------------------
-# 2. the output size of a convolution layer
-# ----------------------------------------------------------------------------------------------
-@exercise(wrong=[lambda: (lambda n, k, p, s: (n + 2 * p - k) / s + 1),        # no floor
-                 lambda: (lambda n, k, p, s: (n + 2 * p - k) // s),           # forgot the + 1
-                 lambda: (lambda n, k, p, s: (n + p - k) // s + 1),           # padding on one side only
-                 lambda: (lambda n, k, p, s: (n - k) // s + 1)])              # ignores padding
-def check_output_size(output_size):
-    """output_size(n, k, p, s): side of the output of a k x k convolution with padding p and stride s on an
-    n x n input (the slide's floor((n + 2p - k)/s) + 1), compared with torch for many cases."""
-    import torch
-    import torch.nn.functional as F
-
-    for n, k, p, s in [(28, 3, 0, 1), (28, 5, 2, 1), (256, 3, 1, 2), (7, 3, 0, 2), (8, 3, 0, 2), (32, 5, 1, 3),
-                       (10, 1, 0, 4), (6, 3, 1, 2)]:
-        want = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), padding=p, stride=s).shape[-1]
-        got = output_size(n, k, p, s)
-        expect(isinstance(got, (int, np.integer)) and not isinstance(got, bool),
-               f"output_size({n}, {k}, {p}, {s}) returned {got!r}: a number of pixels is a whole number "
-               f"(use // for the floor)")
-        expect(got == want, f"output_size(n={n}, k={k}, p={p}, s={s}) returned {got}, torch gives {want}. Hint: the "
-                            f"padding is added on both sides, and the first position counts too (+1).")
-
-
-# ----------------------------------------------------------------------------------------------
-# 3. parameters: dense layer versus convolution layer on an image
+# 6. parameters: dense layer versus convolution layer on an image
 # ----------------------------------------------------------------------------------------------
 @exercise(wrong=[lambda: (lambda h, w, c, n, k: (h * w * c * n, k * k * c * n)),                 # forgot biases
                  lambda: (lambda h, w, c, n, k: (h * w * n + n, k * k * n + n)),                 # ignores channels
@@ -91,7 +187,7 @@ def check_param_counts(param_counts):
 
 
 # ----------------------------------------------------------------------------------------------
-# 4. the mathematicians' convolution: flip, then cross-correlate
+# 7. the mathematicians' convolution: flip, then cross-correlate
 # ----------------------------------------------------------------------------------------------
 def _xcorr_loops(X, K):
     kh, kw = K.shape

@@ -1,9 +1,38 @@
 """Exercise checks of notebook 06 (a SMILES language model)."""
+import contextlib
+import functools
+import numbers
 import re
 
 import numpy as np
 
 from . import exercise, expect
+
+
+def _number(x, name: str) -> float:
+    """A prediction given as a number (int, float, or a numpy / torch scalar); anything else: a one-line NotYet."""
+    if hasattr(x, "item") and not isinstance(x, numbers.Real):          # a numpy or torch scalar
+        try:
+            x = x.item()
+        except (ValueError, RuntimeError, TypeError):
+            pass
+    expect(isinstance(x, numbers.Real) and not isinstance(x, bool),
+           f"{name} must be a number (for example 100 or 2.5), got a {type(x).__name__}")
+    return float(x)
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Tiny experiments inside a check run on one thread: faster than two on a busy 2-core machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
 
 _TOKEN_CASES = {
     "CCO": ["C", "C", "O"],
@@ -40,9 +69,58 @@ def check_tokenizer(tokenize):
                                 f"alternatives of a regular expression in order: r'\\[[^\\]]+\\]|Cl|Br|%\\d\\d|.'")
 
 
+def shift(X):
+    """The reference answer: the inputs are tokens 0..T-2, the targets tokens 1..T-1 (teacher forcing)."""
+    return X[:, :-1], X[:, 1:]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# predict: the number of parameters of the notebook's nn.LSTM (embedding of 32, 2 layers of 256 units)
+# ---------------------------------------------------------------------------------------------------------------
+_LSTM_SIZES = dict(input_size=32, hidden_size=256, num_layers=2)
+
+
+def _lstm_count(input_size, hidden_size, num_layers, gates=4, biases=2):
+    """What a student may compute: per layer gates x (h x n_in + h x h + biases x h)."""
+    h = hidden_size
+    return sum(gates * (h * (input_size if layer == 0 else h) + h * h + biases * h) for layer in range(num_layers))
+
+
+@functools.lru_cache(maxsize=None)
+def _lstm_truth() -> int:
+    """Builds the notebook's nn.LSTM and counts its parameters (without touching the notebook's random numbers)."""
+    import torch
+
+    with torch.random.fork_rng():
+        lstm = torch.nn.LSTM(_LSTM_SIZES["input_size"], _LSTM_SIZES["hidden_size"], _LSTM_SIZES["num_layers"])
+    return sum(p.numel() for p in lstm.parameters())
+
+
+@exercise(kind="predict",
+          wrong=[lambda: _lstm_count(**_LSTM_SIZES, biases=1),                       # one bias per gate
+                 lambda: _lstm_count(**_LSTM_SIZES, gates=1),                        # forgets the four gates
+                 lambda: _lstm_count(32, 256, 1) * 2,                                # layer 2 reading 32 inputs
+                 lambda: _lstm_count(32, 256, 1)])                                   # one layer only
+def check_lstm_params(predicted_lstm_params):
+    """predicted_lstm_params: the number of parameters of nn.LSTM(32, 256, num_layers=2)."""
+    got = _number(predicted_lstm_params, "predicted_lstm_params")
+    truth = _lstm_truth()
+    if abs(got - truth) <= 1e-3 * truth:
+        return
+    expect(got != _lstm_count(**_LSTM_SIZES, biases=1),
+           "almost: PyTorch keeps two bias vectors per gate (b_i for the input, b_h for the hidden state)")
+    expect(got != _lstm_count(**_LSTM_SIZES, gates=1),
+           "that is one gate per layer: an LSTM layer has four (input, forget, cell candidate, output)")
+    expect(got not in (_lstm_count(32, 256, 1), _lstm_count(32, 256, 1) * 2),
+           "the second layer does not read the 32-number embedding but the 256-number hidden state of the first")
+    expect(False, f"{got:,.0f} is not it. Hint: per layer, 4 gates x (input weights 256 x n_in + recurrent weights "
+                  f"256 x 256 + two biases of 256), with n_in = 32 for layer 1 and 256 for layer 2")
+
+
 @exercise(wrong=[lambda: (lambda X: (X, X)),                     # the model would just copy its input
                  lambda: (lambda X: (X[:, 1:], X[:, :-1])),      # predicts the past from the future
-                 lambda: (lambda X: (X[:, :-1], X[:, :-1]))])    # targets not shifted
+                 lambda: (lambda X: (X[:, :-1], X[:, :-1]))],    # targets not shifted
+          reference=shift)
 def check_shift(shift):
     """shift(X) -> (inputs, targets) for teacher forcing: the model reads tokens 0..T-2 and predicts 1..T-1."""
     import torch
@@ -56,6 +134,40 @@ def check_shift(shift):
                                            f"got {inputs.tolist()}")
     expect(torch.equal(targets, X[:, 1:]), f"targets should be the next token at each position: "
                                            f"{X[:, 1:].tolist()}, got {targets.tolist()}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# predict: the cross-entropy of the untrained network (scores all about 0: a uniform guess over the vocabulary)
+# ---------------------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _vocab_size() -> int:
+    """The notebook's vocabulary, built as it builds it, from the committed MOSES subset (fast mode's first 20 000
+    molecules; the 250 000 of full mode give the same 26 tokens)."""
+    from .. import chem
+
+    return len(chem.Vocab.build(chem.load_moses_subset("train", n=20_000)))
+
+
+@exercise(kind="predict",
+          wrong=[lambda: float(np.log2(26)),        # in bits, not nats
+                 lambda: float(np.log(23)),         # leaves out the special tokens that the head also scores
+                 lambda: 0.0,                       # "it knows nothing, so it loses nothing"
+                 lambda: 1 / 26])                   # the probability, not the loss
+def check_untrained_loss(predicted_untrained_loss):
+    """predicted_untrained_loss: the cross-entropy (nats/token) of a network whose scores are all about 0."""
+    got = _number(predicted_untrained_loss, "predicted_untrained_loss")
+    V = _vocab_size()
+    truth = float(np.log(V))                 # uniform p = 1/V for every token: -log(1/V) = ln V at every position
+    if abs(got - truth) <= 0.1:
+        return
+    expect(abs(got - np.log2(V)) > 0.1, "that looks like a logarithm in base 2 (bits): the loss is in nats, "
+                                        "natural logarithm")
+    expect(got > 0.5, "an untrained network is surprised by every token, so its loss is large: if it gives the "
+                      "same probability p to every token, what is -log p?")
+    expect(not truth - 0.5 < got < truth, f"close, but too low: the head gives a score to every one of the {V} tokens of the "
+                        f"vocabulary, the special tokens <pad>, <bos>, <eos> included")
+    expect(False, f"{got:.3f} nats/token is not it. Hint: with all scores equal, softmax gives each of the "
+                  f"len(vocab) tokens the same probability; the cross-entropy is -log of the true token's probability")
 
 
 def _softmax(z):
@@ -79,6 +191,53 @@ def check_softmax_temperature(softmax_T):
         ref = _softmax(z / T)
         expect(np.allclose(got, ref, atol=1e-8), f"T={T}: expected {np.round(ref[0], 4)} for logits {z[0]}, got "
                                                  f"{np.round(got[0], 4)}. Hint: divide the logits by T first.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# predict: how many distinct strings among 100 samples at T = 0.0001
+# ---------------------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _distinct_cold(n=100, temperature=1e-4, vocab_size=12, steps=20) -> int:
+    """A tiny experiment: a random recurrent language model, n samples at the given temperature (the notebook's
+    sample() loop), the number of distinct sequences. Fixed seed; the notebook's random numbers stay as they were."""
+    import torch
+
+    with torch.random.fork_rng(), _one_thread():
+        torch.manual_seed(0)
+        embed, gru = torch.nn.Embedding(vocab_size, 8), torch.nn.GRU(8, 16, batch_first=True)
+        head = torch.nn.Linear(16, vocab_size)
+        x, h, out = torch.zeros(n, 1, dtype=torch.long), None, []
+        with torch.no_grad():
+            for _ in range(steps):
+                H, h = gru(embed(x), h)
+                probs = torch.softmax(head(H[:, -1]) / temperature, dim=-1)
+                x = torch.multinomial(probs, 1)
+                out.append(x)
+    return len({tuple(row) for row in torch.cat(out, 1).tolist()})
+
+
+@exercise(kind="predict", wrong=[lambda: 100, lambda: 50, lambda: 0])
+def check_distinct_cold(predicted_distinct_cold):
+    """predicted_distinct_cold: the number of distinct strings among 100 samples drawn at T = 0.0001."""
+    got = _number(predicted_distinct_cold, "predicted_distinct_cold")
+    expect(got == int(got) and 0 <= got <= 100, f"give a whole number of distinct strings between 0 and 100, "
+                                                f"got {got:g}")
+    truth = _distinct_cold()
+    if got == truth:
+        return
+    expect(got != 0, "every sample is some string (valid or not), so there is at least one distinct string")
+    expect(got < 10, "at T = 0.0001 the logits are divided by 0.0001: a gap of 0.01 between two scores becomes a "
+                     "factor exp(100) between their probabilities. Is there any chance left in the draw?")
+    expect(False, "fewer still. Hint: every sample starts from the same <bos> with the same state, and at T -> 0 "
+                  "each step takes the most likely token")
+
+
+def novelty(samples, train):
+    """The reference answer: the share of distinct valid molecules (canonical SMILES) that are not in ``train``."""
+    from .. import chem
+
+    distinct = {c for c in map(chem.canonical, samples) if c is not None}
+    return len(distinct - set(train)) / len(distinct) if distinct else 0.0
 
 
 _SAMPLES = ["CCO", "OCC", "C(C)O", "c1ccccc1", "C1=CC=CC=C1", "CCN", "CC(", "xyz", "CCCl", "CCCl"]
@@ -105,7 +264,8 @@ def _valid(s):
 
 
 @exercise(wrong=[lambda: _raw_novelty, lambda: _per_sample,
-                 lambda: (lambda samples, train: 1.0 - _per_sample(samples, train))])
+                 lambda: (lambda samples, train: 1.0 - _per_sample(samples, train))],
+          reference=novelty)
 def check_novelty(novelty):
     """novelty(samples, train) -> share of distinct valid molecules (canonical SMILES) not in train."""
     # distinct valid molecules: ethanol, benzene, ethylamine, chloroethane... ethanol and benzene are known
