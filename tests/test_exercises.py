@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import utils.exercises as ex
+from utils.delivery import _check_call_args
 
 
 @pytest.fixture(autouse=True)
@@ -113,8 +114,6 @@ def test_answers_used_later_come_back_from_their_check(nb_path):
         if "solution" not in tags:
             continue
         check_src = next(s for s, t in code[i + 1:] if "solution" not in t)
-        from utils.delivery import _check_call_args
-
         for name in _check_call_args(check_src):
             later = [s for s, t in code[i + 1:] if "solution" not in t and s is not check_src]
             used = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)

@@ -59,7 +59,6 @@ def test_make_test_executes_every_notebook():
         assert flag not in block, f"make test must not skip notebooks ({flag})"
     ignored = re.findall(r"--ignore=(\S+)", block)
     assert set(ignored) <= {"tests/student", "notebooks/student"}, ignored   # run by make test-student
-
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "COURSE_DATA" in ci
     assert "make test-student" in ci

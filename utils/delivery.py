@@ -192,13 +192,17 @@ def student_notebook(nb, name: str | None = None):
     return nb
 
 
+def _student_text(p: Path) -> str:
+    """The student edition of notebook ``p``, as ``nbformat.write`` would put it in a file."""
+    return nbformat.writes(student_notebook(nbformat.read(p, as_version=4), p.name)) + "\n"
+
+
 def build_student(out: Path = STUDENT) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for p in notebooks():
-        nb = student_notebook(nbformat.read(p, as_version=4), p.name)
         target = out / p.name
-        text = nbformat.writes(nb) + "\n"
+        text = _student_text(p)
         if not target.exists() or target.read_text() != text:
             target.write_text(text)
         written.append(target)
@@ -209,9 +213,8 @@ def student_edition_is_current(out: Path = STUDENT) -> list[str]:
     """The names of the student notebooks that differ from what ``build_student`` would write now."""
     stale = []
     for p in notebooks():
-        want = nbformat.writes(student_notebook(nbformat.read(p, as_version=4), p.name)) + "\n"
         target = out / p.name
-        if not target.exists() or target.read_text() != want:
+        if not target.exists() or target.read_text() != _student_text(p):
             stale.append(p.name)
     return stale
 

@@ -21,7 +21,9 @@ answer raises :class:`NotYet` instead, so that a broken worked solution fails th
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 import os
 import types
 from dataclasses import dataclass, field
@@ -90,9 +92,8 @@ def exercise(wrong: list, kind: str = "write", reference=None):
         notebook = fn.__module__.rsplit(".", 1)[-1]
         what = fn.__name__.removeprefix("check_").replace("_", " ")
 
-        def verdict(args, kwargs):
+        def verdict(args, kwargs, given):
             """None when the answer is right, else the sentence saying what is not right yet."""
-            given = list(args) + list(kwargs.values())
             if not given or any(is_unanswered(a) for a in given):
                 return (f"no answer given yet to {fn.__name__}: write your answer in the cell above "
                         f"(replace the ...), run that cell, then run this check again.")
@@ -108,12 +109,12 @@ def exercise(wrong: list, kind: str = "write", reference=None):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            problem = verdict(args, kwargs)
+            given = list(args) + list(kwargs.values())
+            problem = verdict(args, kwargs, given)
             if problem is None:
                 print(f"\u2714 Correct! ({what})")
                 if reference is None:
                     return None
-                given = list(args) + list(kwargs.values())
                 return given[0] if len(given) == 1 else tuple(given)
             if strict():
                 raise NotYet(problem)
@@ -135,3 +136,57 @@ def expect(condition, message: str) -> None:
     """Inside a check: raise :class:`NotYet` with a helpful ``message`` unless ``condition`` holds."""
     if not bool(condition):
         raise NotYet(message)
+
+
+# ----------------------------------------------------------------------------------------------
+# reading a prediction (shared by every notebook's predict-then-verify checks)
+# ----------------------------------------------------------------------------------------------
+def number(x, what: str, example: str = "0.5") -> float:
+    """A prediction that must be one finite number (int, float, or a numpy / torch scalar), as a float; anything
+    else: a one-line :class:`NotYet` saying what to write."""
+    import numbers
+
+    if hasattr(x, "item") and not isinstance(x, numbers.Real):          # a numpy or torch scalar
+        try:
+            x = x.item()
+        except (ValueError, RuntimeError, TypeError):
+            pass
+    ok = isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
+    expect(ok, f"{what} must be one number (for example {example}), got {x!r:.40}")
+    return float(x)
+
+
+def whole(x, what: str) -> int:
+    """A prediction that must be a whole number (a count, a number of pixels), as an int, or a one-line NotYet."""
+    import numbers
+
+    ok = (isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
+          and float(x).is_integer())
+    expect(ok, f"{what} must be a whole number, got {x!r:.40}")
+    return int(x)
+
+
+def choice(x, options, what: str = "your answer") -> str:
+    """A prediction that must be one letter among ``options`` (a string of letters, or a dict keyed by them), given
+    as a string; returns the letter as ``options`` writes it (``"(b)"``, ``" B"`` and ``"b"`` are the same)."""
+    letters = [str(o) for o in options]
+    shown = ", ".join(repr(o) for o in letters)
+    expect(isinstance(x, str), f"{what}: write one of the letters {shown} as a string (for example "
+                               f"\"{letters[0]}\"), got a {type(x).__name__}")
+    got = x.strip().strip("().:").strip().lower()
+    match = [o for o in letters if o.lower() == got]
+    expect(match, f"{what}: write one of the letters {shown}, got {x!r:.40}")
+    return match[0]
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Tiny experiments inside a check run on one torch thread: faster than two on a busy 2-core machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)

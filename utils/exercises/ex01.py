@@ -1,7 +1,7 @@
 """Exercise checks of notebook 01 (the perceptron)."""
 import numpy as np
 
-from . import exercise, expect
+from . import choice, exercise, expect, number
 
 _GRID = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
@@ -61,26 +61,11 @@ def check_perceptron_step(perceptron_step):
 
 
 # ---- predict, then verify ---------------------------------------------------------------------------------------
-def _number(value, name: str) -> float:
-    """A prediction that must be one number: the number, or NotYet saying what to write."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    expect(ok and np.isfinite(float(value)), f"{name} must be one number (for example {name} = 0.7), got {value!r}")
-    return float(value)
-
-
-def _choice(value, options: str, name: str) -> str:
-    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
-    letter = value.strip().upper() if isinstance(value, str) else None
-    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
-                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
-    return letter
-
-
 @exercise(kind="predict", wrong=[lambda: 1.0,      # the largest slope of tanh, not of the sigmoid
                                  lambda: 0.5])     # sigma(0), the value, not the slope
 def check_max_sigmoid_slope(predicted_max_slope):
     """The largest value of the sigmoid's derivative sigma'(X), over all X."""
-    got = _number(predicted_max_slope, "predicted_max_slope")
+    got = number(predicted_max_slope, "predicted_max_slope")
     X = np.linspace(-10, 10, 200_001)
     s = 1 / (1 + np.exp(-X))
     truth = float(np.max(s * (1 - s)))
@@ -110,7 +95,7 @@ def _rosenblatt_updates(X, y, lr, max_epochs=100):
 def check_learning_rate_effect(lr_effect):
     """What a 10 times larger learning rate does to a perceptron that starts from zero weights: A (the same
     updates and predictions), B (fewer updates) or C (more updates, or no convergence)."""
-    got = _choice(lr_effect, "ABC", "lr_effect")
+    got = choice(lr_effect, "ABC", "lr_effect")
     rng = np.random.default_rng(7)                      # a separable toy problem, trained at lr and 10 lr
     X = rng.normal(size=(60, 2))
     y = (X @ np.array([1.0, -2.0]) + 0.3 >= 0).astype(float)
@@ -125,7 +110,7 @@ def check_learning_rate_effect(lr_effect):
                                  lambda: 2])       # the perceptron's last neuron, not the best line
 def check_best_xor_line(best_xor_points):
     """The largest number of the four XOR points that one neuron (one straight line) classifies correctly."""
-    got = _number(best_xor_points, "best_xor_points")
+    got = number(best_xor_points, "best_xor_points")
     expect(got == int(got) and 0 <= got <= 4, f"best_xor_points counts points among four: a whole number from "
                                               f"0 to 4, got {best_xor_points!r}")
     rng = np.random.default_rng(0)                      # many random lines: the best of them

@@ -1,7 +1,7 @@
 """Exercise checks of notebook 02 (back-propagation)."""
 import numpy as np
 
-from . import exercise, expect
+from . import choice, exercise, expect
 
 
 def _sigmoid(z):
@@ -122,20 +122,12 @@ def _xor_from(W1, b1, W2, b2, lr=2.0, steps=3000):
     return W1, _sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
 
 
-def _choice(value, options: str, name: str) -> str:
-    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
-    letter = value.strip().upper() if isinstance(value, str) else None
-    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
-                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
-    return letter
-
-
 @exercise(kind="predict", wrong=[lambda: "B",      # the neurons would need different gradients to differ
                                  lambda: "C"])     # the gradients are not zero: the output is wrong
 def check_symmetric_start(symmetric_start):
     """What the XOR network does when every weight starts at 0.5 and every bias at 0: A (the hidden neurons stay
     identical, XOR is not solved), B (they become different and solve XOR) or C (nothing moves: zero gradients)."""
-    got = _choice(symmetric_start, "ABC", "symmetric_start")
+    got = choice(symmetric_start, "ABC", "symmetric_start")
     W1, out = _xor_from(np.full((2, 4), 0.5), np.zeros(4), np.full((4, 1), 0.5), np.zeros(1))
     moved = not np.allclose(W1, 0.5)
     identical = np.allclose(W1, W1[:, :1])

@@ -1,7 +1,7 @@
 """Exercise checks of notebook 03 (the multilayer perceptron and the playground)."""
 import numpy as np
 
-from . import exercise, expect
+from . import choice, exercise, expect
 
 _SIZES = [[2, 1], [2, 4, 2, 1], [7, 8, 8, 8, 8, 8, 8, 1], [784, 100, 10], [3, 32, 32, 12]]
 
@@ -134,14 +134,6 @@ def check_make_mlp(make_mlp):
 
 
 # ---- predict, then verify ------------------------------------------------------------------------------------
-def _choice(value, options: str, name: str) -> str:
-    """A prediction that must be one letter among ``options``: the letter (upper case), or NotYet."""
-    letter = value.strip().upper() if isinstance(value, str) else None
-    expect(letter in tuple(options), f"{name} must be one letter among {', '.join(options)}, as a string "
-                                     f"(for example {name} = \"{options[0]}\"), got {value!r}")
-    return letter
-
-
 @exercise(kind="predict", wrong=[lambda: "B",      # the best line gets three quadrants: gradient descent does not
                                  lambda: "C"])     # that needs a hidden layer or the feature x1*x2
 def check_xor_without_hidden_layer(xor_no_hidden):
@@ -149,7 +141,7 @@ def check_xor_without_hidden_layer(xor_no_hidden):
     over five data sets: A (about 0.5, chance), B (about 0.75) or C (0.95 or more)."""
     from ..playground_engine import Engine
 
-    got = _choice(xor_no_hidden, "ABC", "xor_no_hidden")
+    got = choice(xor_no_hidden, "ABC", "xor_no_hidden")
     acc = np.mean([Engine(dataset="xor", hidden=[], features=["x1", "x2"], seed=s).train(200).accuracy()
                    for s in range(5)])
     truth = "ABC"[int(np.argmin(np.abs(np.array([0.5, 0.75, 1.0]) - acc)))]

@@ -7,7 +7,7 @@ convolution.
 """
 import numpy as np
 
-from . import exercise, expect
+from . import choice, exercise, expect, whole
 
 
 def _xcorr(X, K):
@@ -18,22 +18,6 @@ def _xcorr(X, K):
     x = torch.tensor(np.array(X, float), dtype=torch.float64)[None, None]
     k = torch.tensor(np.array(K, float), dtype=torch.float64)[None, None]
     return F.conv2d(x, k)[0, 0].numpy()
-
-
-def _whole(x, what: str) -> int:
-    """``x`` as an int; a one-line NotYet when it is not a whole number (a count, a number of pixels)."""
-    expect(not isinstance(x, (bool, str)) and isinstance(x, (int, float, np.integer, np.floating))
-           and np.isfinite(x) and float(x).is_integer(), f"{what} is a whole number, got {x!r}")
-    return int(x)
-
-
-def _choice(answer, options: dict) -> str:
-    """The letter chosen among ``options`` (letter -> text); a one-line NotYet for anything else."""
-    letters = ", ".join(repr(k) for k in options)
-    expect(isinstance(answer, str), f"answer with one of the letters {letters} (a string, e.g. 'a'), got {answer!r}")
-    letter = answer.strip().strip("()").strip().lower()
-    expect(letter in options, f"{answer!r} is not one of the options {letters}")
-    return letter
 
 
 # ----------------------------------------------------------------------------------------------
@@ -47,7 +31,7 @@ def check_conv_layer_params(predicted_conv_params):
     on an RGB image), whatever the image's size. Exact: a count is a count."""
     from torch import nn
 
-    got = _whole(predicted_conv_params, "a number of parameters")
+    got = whole(predicted_conv_params, "a number of parameters")
     truth = sum(p.numel() for p in nn.Conv2d(3, 64, kernel_size=5, device="meta").parameters())
     if got == truth:
         return
@@ -74,7 +58,7 @@ def check_sobel_flip(predicted_relation):
     map with the opposite sign, (c) the same map transposed, (d) no simple relation."""
     from scipy.signal import convolve2d
 
-    letter = _choice(predicted_relation, FLIP_OPTIONS)
+    letter = choice(predicted_relation, FLIP_OPTIONS)
     X = np.random.default_rng(4).random((16, 16))
     conv, cross = convolve2d(X, SOBEL_X, mode="valid"), _xcorr(X, SOBEL_X)
     truth = next(k for k, same in [("a", np.allclose(conv, cross)), ("b", np.allclose(conv, -cross)),
@@ -100,7 +84,7 @@ def check_output_shape(predicted_shape):
     expect(isinstance(predicted_shape, (tuple, list, torch.Size)) and len(predicted_shape) == 3,
            f"give the shape as three whole numbers (channels, height, width), e.g. (1, 256, 256); "
            f"got {predicted_shape!r}")
-    c, h, w = (_whole(v, "each size of a shape") for v in predicted_shape)
+    c, h, w = (whole(v, "each size of a shape") for v in predicted_shape)
     truth = tuple(F.conv2d(torch.zeros(1, 1, 256, 256), torch.zeros(8, 1, 5, 5), padding=1, stride=3).shape[1:])
     expect(c == truth[0], f"{c} channels is not it. Hint: a convolution layer gives one output channel per filter.")
     expect(h == w, f"height {h} and width {w} differ, but the image and the kernel are square, and so is the output")
@@ -124,7 +108,7 @@ def check_pooling_keeps_boundaries(predicted_pooling):
     import torch
     import torch.nn.functional as F
 
-    letter = _choice(predicted_pooling, POOLING_OPTIONS)
+    letter = choice(predicted_pooling, POOLING_OPTIONS)
     lines = torch.zeros(1, 1, 16, 16)
     lines[..., 5, :] = lines[..., :, 9] = 1.0                      # two boundaries, one pixel wide
     m, a = F.max_pool2d(lines, 4).max().item(), F.avg_pool2d(lines, 4).max().item()

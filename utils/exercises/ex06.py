@@ -1,37 +1,10 @@
 """Exercise checks of notebook 06 (a SMILES language model)."""
-import contextlib
 import functools
-import numbers
 import re
 
 import numpy as np
 
-from . import exercise, expect
-
-
-def _number(x, name: str) -> float:
-    """A prediction given as a number (int, float, or a numpy / torch scalar); anything else: a one-line NotYet."""
-    if hasattr(x, "item") and not isinstance(x, numbers.Real):          # a numpy or torch scalar
-        try:
-            x = x.item()
-        except (ValueError, RuntimeError, TypeError):
-            pass
-    expect(isinstance(x, numbers.Real) and not isinstance(x, bool),
-           f"{name} must be a number (for example 100 or 2.5), got a {type(x).__name__}")
-    return float(x)
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny experiments inside a check run on one thread: faster than two on a busy 2-core machine."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
+from . import exercise, expect, number, one_thread
 
 
 _TOKEN_CASES = {
@@ -103,7 +76,7 @@ def _lstm_truth() -> int:
                  lambda: _lstm_count(32, 256, 1)])                                   # one layer only
 def check_lstm_params(predicted_lstm_params):
     """predicted_lstm_params: the number of parameters of nn.LSTM(32, 256, num_layers=2)."""
-    got = _number(predicted_lstm_params, "predicted_lstm_params")
+    got = number(predicted_lstm_params, "predicted_lstm_params")
     truth = _lstm_truth()
     if abs(got - truth) <= 1e-3 * truth:
         return
@@ -155,7 +128,7 @@ def _vocab_size() -> int:
                  lambda: 1 / 26])                   # the probability, not the loss
 def check_untrained_loss(predicted_untrained_loss):
     """predicted_untrained_loss: the cross-entropy (nats/token) of a network whose scores are all about 0."""
-    got = _number(predicted_untrained_loss, "predicted_untrained_loss")
+    got = number(predicted_untrained_loss, "predicted_untrained_loss")
     V = _vocab_size()
     truth = float(np.log(V))                 # uniform p = 1/V for every token: -log(1/V) = ln V at every position
     if abs(got - truth) <= 0.1:
@@ -202,7 +175,7 @@ def _distinct_cold(n=100, temperature=1e-4, vocab_size=12, steps=20) -> int:
     sample() loop), the number of distinct sequences. Fixed seed; the notebook's random numbers stay as they were."""
     import torch
 
-    with torch.random.fork_rng(), _one_thread():
+    with torch.random.fork_rng(), one_thread():
         torch.manual_seed(0)
         embed, gru = torch.nn.Embedding(vocab_size, 8), torch.nn.GRU(8, 16, batch_first=True)
         head = torch.nn.Linear(16, vocab_size)
@@ -219,7 +192,7 @@ def _distinct_cold(n=100, temperature=1e-4, vocab_size=12, steps=20) -> int:
 @exercise(kind="predict", wrong=[lambda: 100, lambda: 50, lambda: 0])
 def check_distinct_cold(predicted_distinct_cold):
     """predicted_distinct_cold: the number of distinct strings among 100 samples drawn at T = 0.0001."""
-    got = _number(predicted_distinct_cold, "predicted_distinct_cold")
+    got = number(predicted_distinct_cold, "predicted_distinct_cold")
     expect(got == int(got) and 0 <= got <= 100, f"give a whole number of distinct strings between 0 and 100, "
                                                 f"got {got:g}")
     truth = _distinct_cold()

@@ -1,36 +1,9 @@
 """Exercise checks of notebook 07 (variational autoencoders)."""
-import contextlib
 import functools
-import numbers
 
 import numpy as np
 
-from . import exercise, expect
-
-
-def _number(x, name: str) -> float:
-    """A prediction given as a number (int, float, or a numpy / torch scalar); anything else: a one-line NotYet."""
-    if hasattr(x, "item") and not isinstance(x, numbers.Real):          # a numpy or torch scalar
-        try:
-            x = x.item()
-        except (ValueError, RuntimeError, TypeError):
-            pass
-    expect(isinstance(x, numbers.Real) and not isinstance(x, bool),
-           f"{name} must be a number (for example 100 or 2.5), got a {type(x).__name__}")
-    return float(x)
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny experiments inside a check run on one thread: faster than two on a busy 2-core machine."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
+from . import choice, exercise, expect, number, one_thread
 
 
 def reparameterize(mu, logvar):
@@ -149,8 +122,8 @@ def _kl_truth():
                  lambda: (1.0, 2.0, 3.61)])        # a code equal to the prior still costs something
 def check_kl_values(kl_prior, kl_shifted, kl_sharp):
     """kl_prior, kl_shifted, kl_sharp: KL to N(0, I) (nats) of N((0,0), 1), N((2,0), 1) and N((0,0), 0.1^2)."""
-    got = {"kl_prior": _number(kl_prior, "kl_prior"), "kl_shifted": _number(kl_shifted, "kl_shifted"),
-           "kl_sharp": _number(kl_sharp, "kl_sharp")}
+    got = {"kl_prior": number(kl_prior, "kl_prior"), "kl_shifted": number(kl_shifted, "kl_shifted"),
+           "kl_sharp": number(kl_sharp, "kl_sharp")}
     truth = _kl_truth()
     expect(all(v >= 0 for v in got.values()), "a KL divergence is never negative: check the sign of the formula")
     expect(abs(got["kl_prior"] - truth["kl_prior"]) < 0.02,
@@ -193,7 +166,7 @@ def _extra_params_truth(latent_dim=2, hidden=512) -> int:
                                  lambda: 2052])    # counts mu and log sigma^2 layers twice
 def check_vae_extra_params(predicted_extra_params):
     """predicted_extra_params: parameters of VAE(latent_dim=2, hidden=512) minus those of AutoEncoder(2, 512)."""
-    got = _number(predicted_extra_params, "predicted_extra_params")
+    got = number(predicted_extra_params, "predicted_extra_params")
     truth = _extra_params_truth()
     if got == truth:
         return
@@ -227,7 +200,7 @@ def _heavy_kl_experiment(beta=50.0, steps=200):
     import torch.nn.functional as F
 
     out = {}
-    with torch.random.fork_rng(), _one_thread():
+    with torch.random.fork_rng(), one_thread():
         for b in (1.0, beta):
             torch.manual_seed(0)
             patterns = (torch.rand(4, 32) < 0.5).float()
@@ -261,11 +234,7 @@ def _heavy_kl_truth() -> str:
 @exercise(kind="predict", wrong=[lambda: "c", lambda: "b", lambda: "d", lambda: "A collapse"])
 def check_heavy_kl(predicted_heavy_kl):
     """predicted_heavy_kl: the letter (a, b, c or d) of what training with loss = reconstruction + 50 KL does."""
-    letters = ", ".join(repr(k) for k in _OUTCOMES)
-    expect(isinstance(predicted_heavy_kl, str), f"write one of the letters {letters} as a string, for example "
-                                                f"predicted_heavy_kl = \"a\"; got a {type(predicted_heavy_kl).__name__}")
-    got = predicted_heavy_kl.strip().strip("().:").lower()
-    expect(got in _OUTCOMES, f"write one of the letters {letters}, got {predicted_heavy_kl[:20]!r}")
+    got = choice(predicted_heavy_kl, _OUTCOMES, "predicted_heavy_kl")
     truth = _heavy_kl_truth()
     if got == truth:
         return

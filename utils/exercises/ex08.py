@@ -1,26 +1,10 @@
 """Exercise checks of notebook 08 (GANs). Predict, then verify: the discriminator's loss at equilibrium, mode
 collapse, the price of PacGAN, what a collapsed translation costs DiscoGAN. Write: the optimal discriminator, the
 non-saturating generator loss, the 1-D Fréchet distance."""
-import numbers
 
 import numpy as np
 
-from . import NotYet, exercise, expect
-
-
-def _number(x, what: str, example: str = "0.5") -> float:
-    """The prediction as a float, or a one-line NotYet saying what kind of answer is expected."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(float(x)):
-        raise NotYet(f"give {what} as one number (e.g. {example}), got {x!r:.40}")
-    return float(x)
-
-
-def _choice(x, options: str) -> str:
-    """The prediction as one lower-case letter among ``options``, or a one-line NotYet."""
-    letters = ", ".join(repr(o) for o in options)
-    if not isinstance(x, str) or x.strip().strip("()").lower() not in options:
-        raise NotYet(f"answer with one of the letters {letters} (a string, e.g. \"{options[0]}\"), got {x!r:.40}")
-    return x.strip().strip("()").lower()
+from . import choice, exercise, expect, number
 
 
 # ----------------------------------------------------------------------------------------------
@@ -32,7 +16,7 @@ def check_equilibrium_loss(predicted_loss_D):
     import torch
     import torch.nn.functional as F
 
-    got = _number(predicted_loss_D, "the discriminator's loss")
+    got = number(predicted_loss_D, "the discriminator's loss")
     half = torch.zeros(1)                                            # logit 0: D = sigmoid(0) = 1/2
     truth = (F.binary_cross_entropy_with_logits(half, torch.ones(1))
              + F.binary_cross_entropy_with_logits(half, torch.zeros(1))).item()
@@ -54,7 +38,7 @@ def check_equilibrium_loss(predicted_loss_D):
 @exercise(kind="predict", wrong=[lambda: "a", lambda: "c"])
 def check_collapse(predicted_collapse):
     """Five generator steps per discriminator step make the plain GAN collapse onto a few modes: (b)."""
-    got = _choice(predicted_collapse, "abc")
+    got = choice(predicted_collapse, "abc")
     hints = {"a": "more generator steps are not more learning here: for five steps D stays fixed, and what is the "
                   "generator's best answer to a fixed D?",
              "c": "the generator still follows D's gradient towards the places that D calls real; against a fixed D, "
@@ -76,7 +60,7 @@ def _n_params(net) -> int:
 @exercise(kind="predict", wrong=[lambda: 0, lambda: 2, lambda: 512, lambda: 258, lambda: 17281])
 def check_pacgan_extra_params(predicted_extra_params):
     """PacGAN's discriminator mlp(4, 1) has 2 x 128 = 256 more parameters than mlp(2, 1)."""
-    got = _number(predicted_extra_params, "the number of extra parameters", "1000")
+    got = number(predicted_extra_params, "the number of extra parameters", "1000")
     sizes = _n_params(_toy_mlp(2, 1)), _n_params(_toy_mlp(4, 1))
     truth = sizes[1] - sizes[0]
     if got == truth:
@@ -102,7 +86,7 @@ def check_collapse_cost(predicted_min_reconstruction):
     (0, 0), and the A -> B -> A term E||c - x_A||^2 is then R^2 + 2 sigma^2 = 4.005 (ring of radius 2, sigma 0.05)."""
     from ..gan import ring_centers
 
-    got = _number(predicted_min_reconstruction, "the smallest reconstruction term")
+    got = number(predicted_min_reconstruction, "the smallest reconstruction term")
     centers = ring_centers(8, 2.0).double()
     truth = float(((centers - centers.mean(0)) ** 2).sum(1).mean()) + 2 * 0.05 ** 2   # E||x - mean||^2
     if abs(got - truth) <= 0.1:

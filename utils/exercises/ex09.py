@@ -1,26 +1,10 @@
 """Exercise checks of notebook 09 (CrystalGAN). Write: fractional coordinates, the minimum-image distance, the
 first-neighbour distance of an fcc metal. Predict, then verify: the generator's size, the geometric loss of a lonely
 atom, the H-H distance of fluorite NiH2 (Switendick's rule), which compositions the generators reproduce."""
-import numbers
 
 import numpy as np
 
-from . import NotYet, exercise, expect
-
-
-def _number(x, what: str, example: str = "2.5") -> float:
-    """The prediction as a float, or a one-line NotYet saying what kind of answer is expected."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(float(x)):
-        raise NotYet(f"give {what} as one number (e.g. {example}), got {x!r:.40}")
-    return float(x)
-
-
-def _choice(x, options: str) -> str:
-    """The prediction as one lower-case letter among ``options``, or a one-line NotYet."""
-    letters = ", ".join(repr(o) for o in options)
-    if not isinstance(x, str) or x.strip().strip("()").lower() not in options:
-        raise NotYet(f"answer with one of the letters {letters} (a string, e.g. \"{options[0]}\"), got {x!r:.40}")
-    return x.strip().strip("()").lower()
+from . import choice, exercise, expect, number
 
 
 def fractional(T):
@@ -123,7 +107,7 @@ def _linear_params(sizes, bias=True):
                                  lambda: 171])                                                # the output size only
 def check_generator_params(predicted_params):
     """Generator() = mlp(288 + 8, 9 + 162): 76 032 + 65 792 + 43 947 = 185 771 weights and biases."""
-    got = _number(predicted_params, "the number of parameters", "100000")
+    got = number(predicted_params, "the number of parameters", "100000")
     truth = sum(p.numel() for p in _generator_mlp().parameters())
     if got == truth:
         return
@@ -145,7 +129,7 @@ def check_lonely_atom_loss(predicted_loss):
 
     from ..crystal import D_MAX, D_MIN, first_neighbours
 
-    got = _number(predicted_loss, "the loss")
+    got = number(predicted_loss, "the loss")
     d = first_neighbours(Atoms("Pd", cell=np.eye(3) * 3.5, pbc=True))["Pd-Pd"]
     truth = float(np.mean(np.maximum(D_MIN - d, 0) ** 2 + np.maximum(d - D_MAX, 0) ** 2))
     if abs(got - truth) <= 0.01:
@@ -169,7 +153,7 @@ def check_fluorite_hh(predicted_hh):
 
     from ..crystal import first_neighbours
 
-    got = _number(predicted_hh, "the H-H distance in angstrom")
+    got = number(predicted_hh, "the H-H distance in angstrom")
     truth = float(first_neighbours(bulk("NiH2", "fluorite", a=4.07, cubic=True))["H-H"].min())
     if abs(got - truth) <= 0.05:
         return
@@ -191,7 +175,7 @@ def check_compositions_seen(predicted_compositions):
     """The residual generator keeps its input's flags, so its compositions are those of step 2, which keep the
     numbers of metal and H atoms of a training cell: about 100 %. From noise, nothing ties the flags to the
     training compositions: about 0 %. Answer (b)."""
-    got = _choice(predicted_compositions, "abcd")
+    got = choice(predicted_compositions, "abcd")
     hints = {"a": "the generator from noise never sees a hydride, and the geometric loss says nothing about how many "
                   "atoms of each kind a cell holds",
              "c": "a composition here is the NUMBER of metal atoms and of H atoms, metal names ignored: does step 2 "
