@@ -1,6 +1,7 @@
 """Every exercise check rejects its registered wrong answers, and every check is called in its notebook.
 
-Strict mode (a wrong answer raises) for every test here but the ones about what a student sees."""
+Strict mode (a wrong answer raises: tests/conftest.py) for every test here but the ones about what a student
+sees."""
 import ast
 import importlib
 import json
@@ -11,11 +12,6 @@ import pytest
 
 import utils.exercises as ex
 from utils.delivery import _check_call_args
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    monkeypatch.setenv("COURSE_STRICT", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 for m in pkgutil.iter_modules(ex.__path__):
