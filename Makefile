@@ -35,13 +35,15 @@ if ! $(PY) -m pip --version >/dev/null 2>&1; then \
 fi
 endef
 
-.PHONY: install lab test test-student unit notebooks bench clean help stamp student slides site browser-test
+.PHONY: install lab test test-student unit notebooks bench checkpoints clean help stamp student slides site browser-test
 
 help:
 	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on notebooks/"
 	@echo "make test   - same set-up, then unit tests and every notebook executed in fast mode (COURSE_FAST=1)"
 	@echo "             CPU=1: at the first install, CPU-only torch from PyTorch's wheel index (about 1.7 GB, not 6.3 GB, on Linux)"
 	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
+	@echo "             SCRATCH=1: full mode training every model in the notebook (COURSE_TRAIN_FROM_SCRATCH=1), no checkpoint"
+	@echo "make checkpoints - retrain the course's checkpoints (checkpoints/; hours on 2 cores) with benchmarks/train_checkpoints.py"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
 	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
 	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
@@ -82,7 +84,12 @@ unit: install
 	COURSE_FAST=1 $(PY) -m pytest -q -rs --ignore=tests/student tests/
 
 bench: install
-	$(PY) benchmarks/run.py --keep build/bench $(NB)
+	$(PY) benchmarks/run.py --keep build/bench $(if $(SCRATCH),--scratch) $(NB)
+
+# The models that notebooks 05-08 load for their application sections, trained with each notebook's recipe and a
+# longer budget; writes checkpoints/<name>.pt, its card <name>.json and checkpoints/MANIFEST.json (sha256, size).
+checkpoints: install
+	$(PY) benchmarks/train_checkpoints.py
 
 # Delivery (issue: Colab, Binder, slides, student edition, site, real-browser test)
 stamp: install

@@ -4,6 +4,8 @@
     python benchmarks/run.py            # every notebook in notebooks/
     python benchmarks/run.py 01 05      # chosen ones (by number prefix)
     python benchmarks/run.py --fast 01  # the same in fast mode (COURSE_FAST=1), results kept apart
+    python benchmarks/run.py --scratch 06 07 08   # full mode training from scratch (COURSE_TRAIN_FROM_SCRATCH=1):
+                                                  # no checkpoint loaded; results kept apart ("scratch")
     python benchmarks/run.py --table    # only rebuild RESULTS.md (and the README's table) from the JSON files
 
 Each notebook runs in a fresh kernel (nbclient) with COURSE_RESULTS set, so its ``utils.record`` figures are
@@ -54,9 +56,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu or platform.processor()}, Python {platform.python_version()}"
 
 
-def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = None) -> dict:
+def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = None, scratch: bool = False) -> dict:
     """Execute one notebook in a fresh kernel; ``keep``: a folder where the executed notebook (outputs and
-    figures) is written, to look at what the run drew."""
+    figures) is written, to look at what the run drew; ``scratch``: full training, no checkpoint loaded."""
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
     with tempfile.TemporaryDirectory() as out:
@@ -64,13 +66,13 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
         t0 = time.perf_counter()
         error = None
         try:
-            execute(nb, fast, timeout, env={"COURSE_RESULTS": out})
+            execute(nb, fast, timeout, env={"COURSE_RESULTS": out, "COURSE_TRAIN_FROM_SCRATCH": "1" if scratch else ""})
         except Exception as exc:  # record the failure in the table rather than hide it
             error = error_summary(exc)
         wall = time.perf_counter() - t0
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, keep / f"{nb_path.stem}.{'fast' if fast else 'full'}.ipynb")
+            nbformat.write(nb, keep / f"{nb_path.stem}.{mode_name(fast, scratch)}.ipynb")
         figures = {}
         for f in Path(out).glob("*.json"):
             figures.update(json.loads(f.read_text()).get("figures", {}))
@@ -82,11 +84,17 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
             peak_kb = max(d["self"], d["children"])
             cpu = d.get("cpu")
     return {
-        "notebook": nb_path.stem, "mode": "fast" if fast else "full", "wall_s": round(wall, 1),
+        "notebook": nb_path.stem, "mode": mode_name(fast, scratch), "wall_s": round(wall, 1),
         "kernel_cpu_s": round(cpu, 1) if cpu is not None else None, "load_before": round(load_before, 2),
         "peak_mem_mb": round(peak_kb / 1024, 1) if peak_kb else None, "error": error,
         "figures": figures, "machine": machine(), "date": dt.date.today().isoformat(),
     }
+
+
+def mode_name(fast: bool, scratch: bool = False) -> str:
+    """``fast``, ``full`` (checkpoints loaded where a notebook has one) or ``scratch`` (full mode, trained from
+    scratch: COURSE_TRAIN_FROM_SCRATCH=1)."""
+    return "fast" if fast else "scratch" if scratch else "full"
 
 
 def fmt(v) -> str:
@@ -115,7 +123,9 @@ def write_table() -> Path:
         "Written by `benchmarks/run.py` (`make bench`): each notebook executed top to bottom in a fresh kernel;",
         "wall time of the whole notebook, CPU time of its kernel (all threads), peak resident memory of the kernel,",
         "and the machine's 1-minute load average just before the run (above ~0.5 on 2 cores, the machine was shared",
-        "and the wall time is an upper bound). Ratio = value / anchor.",
+        "and the wall time is an upper bound). Ratio = value / anchor. Mode `full`: what a student runs, the",
+        "application sections of 05-08 on the course's checkpoints (`checkpoints/`); `scratch`: full mode with",
+        "`COURSE_TRAIN_FROM_SCRATCH=1`, every model trained in the notebook; `fast`: the tests' mode.",
         "These machines are noisy: compare ratios and repeated runs, not single digits.",
         "",
         "| notebook | mode | wall time (s) | kernel CPU (s) | load before | peak memory (MB) | status | machine | date |",
@@ -161,15 +171,26 @@ def update_readme() -> Path:
         if nb is not None:
             stem = nb.stem
             cells[2] = f" [{stem}](notebooks/student/{nb.name}) ([solutions](notebooks/{nb.name})) "
-        res = RESULTS / f"{stem}.full.json"
+        res, scratch = RESULTS / f"{stem}.full.json", RESULTS / f"{stem}.scratch.json"
         if res.is_file():
             r = json.loads(res.read_text())
             if not r.get("error"):
                 cells[-2] = f" {_duration(r['wall_s'])}, {r['peak_mem_mb'] / 1024:.1f} GB (measured) "
+                if scratch.is_file() and not json.loads(scratch.read_text()).get("error"):
+                    s = json.loads(scratch.read_text())
+                    cells[-2] = (f" {_duration(r['wall_s'])}, {r['peak_mem_mb'] / 1024:.1f} GB with the checkpoints; "
+                                 f"{_duration(s['wall_s'])} training from scratch (measured) ")
         elif "budget" not in cells[-2] and "measured" not in cells[-2]:
             cells[-2] = f" {cells[-2].strip()} (budget) "
         lines[i] = "|".join(cells)
-    readme.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    start, end = "<!-- checkpoints: written by benchmarks/run.py from checkpoints/*.json -->", "<!-- /checkpoints -->"
+    if start in text and end in text:
+        from utils import checkpoints
+
+        head, rest = text.split(start, 1)
+        text = f"{head}{start}\n{checkpoints.table()}\n{end}{rest.split(end, 1)[1]}"
+    readme.write_text(text)
     return readme
 
 
@@ -177,6 +198,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("prefixes", nargs="*", help="notebook number prefixes (default: all)")
     ap.add_argument("--fast", action="store_true", help="run in fast mode (COURSE_FAST=1)")
+    ap.add_argument("--scratch", action="store_true",
+                    help="full mode with COURSE_TRAIN_FROM_SCRATCH=1: no checkpoint, the full training")
     ap.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
     ap.add_argument("--table", action="store_true", help="only rebuild RESULTS.md")
     ap.add_argument("--keep", type=Path, default=None,
@@ -189,8 +212,8 @@ def main(argv=None) -> int:
         if args.prefixes:
             nbs = [p for p in nbs if any(p.name.startswith(x) for x in args.prefixes)]
         for p in nbs:
-            print(f"running {p.name} ({'fast' if args.fast else 'full'} mode)...", flush=True)
-            r = run_notebook(p, args.fast, args.timeout, args.keep)
+            print(f"running {p.name} ({mode_name(args.fast, args.scratch)} mode)...", flush=True)
+            r = run_notebook(p, args.fast, args.timeout, args.keep, args.scratch)
             failed += bool(r["error"])
             (RESULTS / f"{p.stem}.{r['mode']}.json").write_text(json.dumps(r, indent=2))
             print(f"  {r['wall_s']} s, peak {r['peak_mem_mb']} MB, {len(r['figures'])} figures"

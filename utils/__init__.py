@@ -18,7 +18,7 @@ import numpy as np
 from .errors import CheckFailed, CourseError, DataError, SettingError
 
 __all__ = [
-    "setup", "device", "pick", "is_fast", "record", "results", "check", "CheckFailed",
+    "setup", "device", "pick", "is_fast", "train_from_scratch", "record", "results", "check", "CheckFailed",
     "timer", "progress", "ROOT", "CourseError", "DataError", "SettingError",
 ]
 
@@ -41,6 +41,14 @@ def pick(full, fast):
     function, so the switch is visible in the notebook: ``num_epochs = utils.pick(full=20, fast=1)``.
     """
     return fast if is_fast() else full
+
+
+def train_from_scratch() -> bool:
+    """True when COURSE_TRAIN_FROM_SCRATCH is set to 1/true/yes: notebooks 06-08 then train their long models
+    in full instead of loading the course's checkpoints (``checkpoints/``) for their application sections. Each of
+    these notebooks reads it once, into ``TRAIN_FROM_SCRATCH`` in its set-up cell, where a student can also set it
+    by hand."""
+    return os.environ.get("COURSE_TRAIN_FROM_SCRATCH", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -202,4 +210,4 @@ def progress(iterable=None, **kwargs):
 
 
 # submodules every notebook uses, importable as utils.data, utils.plots, utils.exercises
-from . import data, exercises, plots  # noqa: E402
+from . import checkpoints, data, exercises, plots  # noqa: E402

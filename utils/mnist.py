@@ -285,12 +285,22 @@ def save_cnn(net, path=None) -> Path:
 
 
 def load_judge_cnn(device=None, path=None, num_epochs: int = 1, verbose: bool = True):
-    """The trained CNN of notebook 05, in eval mode, loaded from the course cache; trains a small one first
-    (one epoch on the 60 000 digits, about 98.5-99 % test accuracy) and saves it when the file is absent."""
+    """The trained CNN of notebook 05, in eval mode. With no ``path``: the course's checkpoint ``mnist_cnn``
+    (``checkpoints/``, the same network trained by ``make checkpoints``), so that notebook 08's judge does not depend
+    on how notebook 05 was last run; if that checkpoint is missing or damaged, the copy notebook 05 saved in the
+    course cache. A ``path`` (or the cache) that holds no file: trains a small CNN first (one epoch on the 60 000
+    digits, about 98.5-99 % test accuracy) and saves it there."""
     import torch
 
-    path = Path(path) if path else model_path()
     net = build_cnn()
+    if path is None:
+        from . import checkpoints
+
+        state = checkpoints.load_or_none("mnist_cnn", verbose=verbose) if "mnist_cnn" in checkpoints.manifest() else None
+        if state is not None:
+            checkpoints.load_into(net, "mnist_cnn", state)
+            return net.to(device) if device is not None else net
+    path = Path(path) if path else model_path()
     if path.exists():
         try:
             net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))

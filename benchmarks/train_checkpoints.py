@@ -1,0 +1,243 @@
+"""Train the course's checkpoints: the long models of notebooks 05-09, with a longer budget than a notebook can spend.
+
+    python benchmarks/train_checkpoints.py smiles_lstm [--batches 15000] [--threads 1]
+    make checkpoints                       # every model, one after the other (hours on 2 cores)
+
+Each model is written to ``checkpoints/<name>.pt`` (a plain dict of tensors, lists and numbers, so that
+``torch.load(..., weights_only=True)`` reads it) with a card ``checkpoints/<name>.json``: data, recipe, seed, training
+time, machine and the figures measured here; ``checkpoints/MANIFEST.json`` lists every file with its sha256 and size.
+The recipe of each model is the one its notebook teaches, with more batches: the notebook loads the result through
+``utils.checkpoints.load`` for its application sections and still trains a small model live for the lesson.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from utils import checkpoints as ck  # noqa: E402
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, {torch.get_num_threads()} thread(s)"
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 06: the SMILES language model (embedding -> 2-layer LSTM -> linear), trained on the MOSES subset
+# ---------------------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def sample_smiles(net, vocab, n, temperature=1.0, max_len=100):
+    net.eval()
+    x = torch.full((n, 1), vocab.bos)
+    state, out = None, []
+    done = torch.zeros(n, dtype=torch.bool)
+    for _ in range(max_len):
+        logits, state = net(x, state)
+        x = torch.multinomial(torch.softmax(logits[:, -1] / temperature, dim=-1), 1)
+        out.append(x)
+        done |= x[:, 0] == vocab.eos
+        if done.all():
+            break
+    net.train()
+    return [vocab.decode(seq) for seq in torch.cat(out, dim=1).tolist()]
+
+
+def train_smiles_lstm(args):
+    from utils import chem
+
+    torch.manual_seed(args.seed)
+    train_smiles = chem.load_moses_subset("train")
+    test_smiles = chem.load_moses_subset("test")
+    vocab = chem.Vocab.build(train_smiles)
+    config = dict(embed_dim=32, hidden_size=256, num_layers=2)
+    net = chem.SmilesLSTM(len(vocab), **config)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=vocab.pad)
+
+    def lm_loss(X):
+        logits, _ = net(X[:, :-1])
+        return loss_fn(logits.reshape(-1, logits.shape[-1]), X[:, 1:].reshape(-1))
+
+    n, batch_size, lr = args.batches, 128, 2e-3
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda b: min(1.0, 1.5 * (1 - b / n)))
+    batches = chem.bucket_batches(train_smiles, batch_size, args.seed)
+    X_test = chem.encode_batch(test_smiles[:1000], vocab)
+    t0, losses = time.perf_counter(), []
+    for b in range(1, n + 1):
+        loss = lm_loss(chem.encode_batch(next(batches), vocab))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if b % 500 == 0 or b == n:
+            with torch.no_grad():
+                net.eval(); test_loss = lm_loss(X_test).item(); net.train()
+            log(f"batch {b}/{n}: train {np.mean(losses[-500:]):.3f}, test {test_loss:.3f} nats/token, "
+                f"validity {chem.validity(sample_smiles(net, vocab, 500)):.3f}, {time.perf_counter() - t0:.0f} s")
+    seconds = time.perf_counter() - t0
+    torch.manual_seed(1)
+    generated = [s for _ in range(10) for s in sample_smiles(net, vocab, 1000)]
+    train_canonical = {chem.canonical(s) for s in train_smiles}
+    figures = {"test_loss": round(test_loss, 4), "validity": round(chem.validity(generated), 4),
+               "unique": round(chem.uniqueness(generated), 4),
+               "novelty": round(chem.novelty(generated, train_canonical), 4), "samples": len(generated)}
+    log("figures", figures)
+    state = {"state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+             "tokens": list(vocab.tokens), "config": config}
+    card = {"notebook": "06_smiles_rnn", "model": "utils.chem.SmilesLSTM", "config": config,
+            "data": f"MOSES training subset (data/moses/train_subset.csv.gz, all {len(train_smiles)} SMILES)",
+            "recipe": f"Adam lr {lr}, flat then linear decay to 0 over the last third, gradient norm clipped at 1, "
+                      f"{n} length-bucketed batches of {batch_size} ({n * batch_size / len(train_smiles):.1f} epochs)",
+            "train_batches": n, "seed": args.seed, "train_seconds": round(seconds), "machine": machine(),
+            "figures": figures, "figures_note": "10 000 samples at T = 1 (torch seed 1); test loss on 1000 test SMILES"}
+    ck.save("smiles_lstm", state, card)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 05: the CNN of notebook 05 (utils.mnist.build_cnn), also the judge of notebook 08's generated digits
+# ---------------------------------------------------------------------------------------------------------------
+def train_mnist_cnn(args):
+    from utils import mnist
+
+    torch.manual_seed(args.seed)
+    X, y, X_test, y_test = mnist.load_tensors()
+    net = mnist.build_cnn()
+    epochs = args.epochs or 4
+    hist = mnist.fit(net, X, y, num_epochs=epochs)
+    acc = mnist.accuracy(net, X_test, y_test)
+    log(f"test accuracy {acc:.4f} after {hist['train_seconds']:.0f} s")
+    card = {"notebook": "05_cnn_mnist", "model": "utils.mnist.build_cnn()", "config": {},
+            "data": "MNIST, the 60 000 training digits (test set only for the figure below)",
+            "recipe": f"utils.mnist.fit: AdamW lr 0.01, weight decay 5e-4, one-cycle schedule, batches of 128, "
+                      f"{epochs} epochs",
+            "seed": args.seed, "train_seconds": round(hist["train_seconds"]), "machine": machine(),
+            "figures": {"test_accuracy": round(acc, 4)}, "figures_note": "the 10 000 MNIST test digits"}
+    ck.save("mnist_cnn", {"state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}}, card)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 08: the MNIST GAN (fully connected, batch norm in G, minibatch standard deviation in D, averaged generator)
+# ---------------------------------------------------------------------------------------------------------------
+Z_DIM, HIDDEN = 64, 256
+
+
+class MinibatchStd(nn.Module):
+    def forward(self, h):
+        return torch.cat([h, h.std(dim=0).mean().expand(len(h), 1)], dim=1)
+
+
+def mnist_gan_players():
+    G = nn.Sequential(nn.Linear(Z_DIM, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.LeakyReLU(0.2),
+                      nn.Linear(HIDDEN, 2 * HIDDEN), nn.BatchNorm1d(2 * HIDDEN), nn.LeakyReLU(0.2),
+                      nn.Linear(2 * HIDDEN, 784), nn.Tanh())
+    D = nn.Sequential(nn.Linear(784, 2 * HIDDEN), nn.LeakyReLU(0.2), nn.Linear(2 * HIDDEN, HIDDEN),
+                      nn.LeakyReLU(0.2), MinibatchStd(), nn.Linear(HIDDEN + 1, 1))
+    return G, D
+
+
+def judge_generator(G, n=10_000):
+    """Share of n generated digits that notebook 05's CNN classifies with confidence >= 0.9, and the share of
+    each predicted class (the measure of notebook 08)."""
+    from utils import mnist
+
+    judge = mnist.load_judge_cnn()
+    G.eval()
+    with torch.no_grad():
+        x = (G(torch.randn(n, Z_DIM)) + 1) / 2
+        p = torch.softmax(judge((x.reshape(-1, 1, 28, 28) - mnist.MEAN) / mnist.STD), 1)
+    G.train()
+    shares = np.bincount(p.argmax(1).numpy(), minlength=10) / n
+    return float((p.max(1).values >= 0.9).float().mean()), shares
+
+
+def train_mnist_gan(args):
+    import copy
+
+    from utils import data
+
+    torch.manual_seed(args.seed)
+    train_set, _ = data.load_mnist()
+    X = (train_set.data.reshape(-1, 784).float() / 255) * 2 - 1
+    G, D = mnist_gan_players()
+    G_avg = copy.deepcopy(G)
+    batch_size, lr, n = 64, 6e-4, args.steps
+    opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    t0 = time.perf_counter()
+    for step in range(1, n + 1):
+        x_real = X[torch.randint(0, len(X), (batch_size,))]
+        x_fake = G(torch.randn(batch_size, Z_DIM))
+        out_real, out_fake = D(x_real), D(x_fake.detach())
+        loss_D = bce(out_real, torch.ones_like(out_real)) + bce(out_fake, torch.zeros_like(out_fake))
+        opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+        out = D(x_fake)
+        loss_G = bce(out, torch.ones_like(out))
+        opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+        with torch.no_grad():
+            decay = min(0.999, (1 + step) / (10 + step))
+            for p_avg, p in zip(G_avg.state_dict().values(), G.state_dict().values()):
+                p_avg.lerp_(p, 1 - decay) if p.is_floating_point() else p_avg.copy_(p)
+        if step % 5000 == 0 or step == n:
+            conf, shares = judge_generator(G_avg, 2000)
+            log(f"step {step}/{n}: confident {conf:.3f}, rarest class {shares.min():.3f}, "
+                f"{time.perf_counter() - t0:.0f} s")
+    seconds = time.perf_counter() - t0
+    torch.manual_seed(1)
+    conf, shares = judge_generator(G_avg)
+    figures = {"share_confident_generator_alone": round(conf, 4), "min_class_share": round(float(shares.min()), 4),
+               "class_shares": [round(float(s), 4) for s in shares], "samples": 10_000}
+    log("figures", figures)
+    def cpu(net):
+        return {k: v.detach().cpu() for k, v in net.state_dict().items()}
+
+    state = {"state_dict": cpu(G_avg), "G": cpu(G), "D": cpu(D), "config": {"z_dim": Z_DIM, "hidden": HIDDEN}}
+    card = {"notebook": "08_gan", "model": "notebook 08's make_generator() (state_dict: the averaged generator; G: the "
+                                           "last weights of the game) and make_discriminator() (D)",
+            "config": state["config"], "data": "MNIST, the 60 000 training digits, scaled to [-1, 1]",
+            "recipe": f"non-saturating GAN, Adam lr {lr}, betas (0.5, 0.999), batches of {batch_size}, {n} steps "
+                      f"({n * batch_size / 60000:.0f} epochs), generator weights averaged (decay 0.999)",
+            "train_steps": n, "seed": args.seed, "train_seconds": round(seconds), "machine": machine(),
+            "figures": figures, "figures_note": "10 000 digits of the averaged generator (torch seed 1) judged by the mnist_cnn "
+                            "checkpoint: share with confidence >= 0.9, and the share of each predicted class"}
+    ck.save("mnist_gan", state, card)
+
+
+MODELS = {"mnist_cnn": train_mnist_cnn, "smiles_lstm": train_smiles_lstm, "mnist_gan": train_mnist_gan}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--batches", type=int, default=15000)
+    p.add_argument("--steps", type=int, default=60_000, help="GAN steps (mnist_gan)")
+    p.add_argument("--epochs", type=int, default=0, help="epochs (mnist_cnn; 0: its default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for name in args.models:
+        log("training", name, "on", machine())
+        MODELS[name](args)
+
+
+if __name__ == "__main__":
+    main()
