@@ -103,7 +103,7 @@ def train_smiles_lstm(args):
              "tokens": list(vocab.tokens), "config": config}
     card = {"notebook": "06_smiles_rnn", "model": "utils.chem.SmilesLSTM", "config": config,
             "data": f"MOSES training subset (data/moses/train_subset.csv.gz, all {len(train_smiles)} SMILES)",
-            "recipe": f"Adam lr {lr}, flat then linear decay to 0 over the last third, gradient norm clipped at 1, "
+            "recipe": f"Adam lr {lr}, flat for the first third, then linear decay to 0, gradient norm clipped at 1, "
                       f"{n} length-bucketed batches of {batch_size} ({n * batch_size / len(train_smiles):.1f} epochs)",
             "train_batches": n, "seed": args.seed, "train_seconds": round(seconds), "machine": machine(),
             "figures": figures, "figures_note": "10 000 samples at T = 1 (torch seed 1); test loss on 1000 test SMILES"}
