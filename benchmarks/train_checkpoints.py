@@ -33,6 +33,11 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, {torch.get_num_threads()} thread(s)"
 
 
+def cpu_state(net) -> dict:
+    """A model's state dict, detached and on the CPU, as a checkpoint stores it."""
+    return {k: v.detach().cpu() for k, v in net.state_dict().items()}
+
+
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, flush=True)
 
@@ -99,7 +104,7 @@ def train_smiles_lstm(args):
                "unique": round(chem.uniqueness(generated), 4),
                "novelty": round(chem.novelty(generated, train_canonical), 4), "samples": len(generated)}
     log("figures", figures)
-    state = {"state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+    state = {"state_dict": cpu_state(net),
              "tokens": list(vocab.tokens), "config": config}
     card = {"notebook": "06_smiles_rnn", "model": "utils.chem.SmilesLSTM", "config": config,
             "data": f"MOSES training subset (data/moses/train_subset.csv.gz, all {len(train_smiles)} SMILES)",
@@ -129,7 +134,7 @@ def train_mnist_cnn(args):
                       f"{epochs} epochs",
             "seed": args.seed, "train_seconds": round(hist["train_seconds"]), "machine": machine(),
             "figures": {"test_accuracy": round(acc, 4)}, "figures_note": "the 10 000 MNIST test digits"}
-    ck.save("mnist_cnn", {"state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}}, card)
+    ck.save("mnist_cnn", {"state_dict": cpu_state(net)}, card)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -175,12 +180,20 @@ def reencode_mnist_gan(args):
     ck.save("mnist_gan", state, card)
 
 
+def _judge(_cache={}):  # noqa: B006 - loaded once per run, not at every evaluation of the training loop
+    from utils import mnist
+
+    if "cnn" not in _cache:
+        _cache["cnn"] = mnist.load_judge_cnn()
+    return _cache["cnn"]
+
+
 def judge_generator(G, n=10_000):
     """Share of n generated digits that notebook 05's CNN classifies with confidence >= 0.9, and the share of
     each predicted class (the measure of notebook 08)."""
     from utils import mnist
 
-    judge = mnist.load_judge_cnn()
+    judge = _judge()
     G.eval()
     with torch.no_grad():
         x = (G(torch.randn(n, Z_DIM)) + 1) / 2
@@ -223,9 +236,7 @@ def train_mnist_gan(args):
             log(f"step {step}/{n}: confident {conf:.3f}, rarest class {shares.min():.3f}, "
                 f"{time.perf_counter() - t0:.0f} s")
     seconds = time.perf_counter() - t0
-    state = half({"state_dict": {k: v.detach().cpu() for k, v in G_avg.state_dict().items()},
-                  "G": {k: v.detach().cpu() for k, v in G.state_dict().items()},
-                  "D": {k: v.detach().cpu() for k, v in D.state_dict().items()},
+    state = half({"state_dict": cpu_state(G_avg), "G": cpu_state(G), "D": cpu_state(D),
                   "config": {"z_dim": Z_DIM, "hidden": HIDDEN}})
     G_avg.load_state_dict(state["state_dict"])              # the figures below are those of the stored weights
     torch.manual_seed(1)
