@@ -256,8 +256,151 @@ def train_mnist_gan(args):
     ck.save("mnist_gan", state, card)
 
 
-MODELS = {"mnist_cnn": train_mnist_cnn, "smiles_lstm": train_smiles_lstm, "mnist_gan": train_mnist_gan}
-EXTRA = {"mnist_gan_to_float16": reencode_mnist_gan}   # run by name only: python benchmarks/train_checkpoints.py mnist_gan_to_float16
+# ---------------------------------------------------------------------------------------------------------------
+# 07: the chemical VAE (bidirectional-GRU encoder, GRU decoder conditioned on z), classes read from the notebook
+# ---------------------------------------------------------------------------------------------------------------
+CHEM_VAE_CONFIG = {"latent_dim": 64, "embed_dim": 32, "hidden": 256}
+
+
+def chem_vae_model(vocab):
+    """Notebook 07's SmilesEncoder and SmilesDecoder (read from its cells) as one ModuleDict."""
+    from benchmarks.profile_steps import notebook_classes
+    from utils import chem
+
+    classes = notebook_classes("07_vae", ["SmilesEncoder", "SmilesDecoder"],
+                               {"nn": nn, "torch": torch, "chem": chem, "vocab": vocab})
+    c = CHEM_VAE_CONFIG
+    return nn.ModuleDict({
+        "encoder": classes["SmilesEncoder"](len(vocab), c["latent_dim"], embed_dim=c["embed_dim"], hidden=c["hidden"]),
+        "decoder": classes["SmilesDecoder"](len(vocab), c["latent_dim"], embed_dim=c["embed_dim"], hidden=c["hidden"])})
+
+
+@torch.no_grad()
+def chem_vae_read(net, vocab, z, width=5, chunk=1000):
+    """Decode codes z with beam search (width 1: greedy), as notebook 07's decode_beam does."""
+    from utils import vae
+
+    net.eval()
+    out = []
+    for i in range(0, len(z), chunk):
+        zc = z[i:i + chunk]
+
+        def step(x, rows, h):
+            logits, h = net["decoder"](x, zc[rows], h)
+            return logits[:, -1], h
+        out += vae.beam_search(step, len(zc), vocab.bos, vocab.eos, width=width, max_len=80)
+    net.train()
+    return [vocab.decode(seq) for seq in out]
+
+
+@torch.no_grad()
+def chem_vae_figures(net, vocab, held_out, n_prior, train_canonical, width=5):
+    from utils import chem
+
+    net.eval()
+    mu = torch.cat([net["encoder"](chem.encode_batch(held_out[i:i + 1000], vocab))[0]
+                    for i in range(0, len(held_out), 1000)])
+    rebuilt = chem_vae_read(net, vocab, mu, width)
+    samples = chem_vae_read(net, vocab, torch.randn(n_prior, CHEM_VAE_CONFIG["latent_dim"]), width)
+    return {"reconstruction": round(float(np.mean([chem.canonical(d) == chem.canonical(s)
+                                                   for d, s in zip(rebuilt, held_out)])), 4),
+            "validity": round(chem.validity(samples), 4), "unique": round(chem.uniqueness(samples), 4),
+            "novelty": round(chem.novelty(samples, train_canonical), 4)}
+
+
+def train_chem_vae(args):
+    import torch.nn.functional as F
+
+    from utils import chem
+
+    torch.manual_seed(args.seed)
+    train_smiles = chem.load_moses_subset("train")
+    test_smiles = chem.load_moses_subset("test")
+    vocab = chem.Vocab.build(train_smiles)
+    net = chem_vae_model(vocab)
+    first = None   # --init: continue a staged training (its card becomes the first stage of this one)
+    if args.init:
+        net.load_state_dict(torch.load(Path(args.init) / "chem_vae.pt", weights_only=True)["state_dict"])
+        first = json.loads((Path(args.init) / "chem_vae.json").read_text())
+    n, batch_size, lr, beta_max, warmup = args.batches, 128, args.lr or 2e-3, args.beta, 0.0 if first else 0.3
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda b: min(1.0, 2.0 * (1 - b / n)))
+    batches = chem.bucket_batches(train_smiles, batch_size, args.seed)
+    train_canonical = {chem.canonical(s) for s in train_smiles}
+    bf16 = args.bf16
+
+    def terms(X):
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            mu, logvar = net["encoder"](X)
+            mu, logvar = mu.float(), logvar.float()
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+            logits, _ = net["decoder"](X[:, :-1], z)
+        rec = F.cross_entropy(logits.float().transpose(1, 2), X[:, 1:], ignore_index=vocab.pad, reduction="sum") / len(X)
+        kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(-1)).mean()
+        return rec, kl
+
+    t0, hist = time.perf_counter(), []
+    for b in range(1, n + 1):
+        beta = beta_max * min(1.0, (b - 1) / (warmup * n)) if warmup else beta_max
+        rec, kl = terms(chem.encode_batch(next(batches), vocab))
+        loss = rec + beta * kl
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        hist.append((rec.item(), kl.item()))
+        if b % 1000 == 0 or b == n:
+            quick = chem_vae_figures(net, vocab, test_smiles[:300], 300, train_canonical, width=1)
+            r, k = np.mean(hist[-1000:], axis=0)
+            log(f"batch {b}/{n}: rec {r:.2f}, KL {k:.2f} nats/molecule, beta {beta:.3f}; greedy {quick}; "
+                f"{time.perf_counter() - t0:.0f} s")
+            if args.stage:
+                torch.save({"state_dict": cpu_state(net), "batch": b}, Path(args.stage) / "chem_vae_snapshot.pt")
+    seconds = time.perf_counter() - t0
+    torch.manual_seed(1)
+    t1 = time.perf_counter()
+    figures = chem_vae_figures(net, vocab, test_smiles[:2000], 10_000, train_canonical)
+    figures.update(samples=10_000, held_out=2000, eval_seconds=round(time.perf_counter() - t1))
+    log("figures", figures)
+    state = {"state_dict": cpu_state(net), "tokens": list(vocab.tokens), "config": dict(CHEM_VAE_CONFIG)}
+    recipe = (f"-ELBO with the KL weight beta rising linearly from 0 to {beta_max} over the first "
+              f"{warmup:.0%} of training; Adam lr {lr}, flat for the first half, then linear decay to 0, gradient "
+              f"norm clipped at 1, {n} length-bucketed batches of {batch_size} "
+              f"({n * batch_size / len(train_smiles):.1f} epochs)"
+              + (", forward pass under bfloat16 autocast (losses in float32)" if bf16 else ""))
+    if first:
+        recipe = (f"{first['recipe']}; then {n} more batches with beta {beta_max} from the start, Adam lr {lr}, flat "
+                  f"for the first half, then linear decay to 0")
+        seconds += first["train_seconds"]
+        n += first["train_batches"]
+    card = {"notebook": "07_vae", "model": "notebook 07's SmilesEncoder (key prefix encoder.) and SmilesDecoder "
+                                           "(decoder.)", "config": state["config"],
+            "data": f"MOSES training subset (data/moses/train_subset.csv.gz, all {len(train_smiles)} SMILES)",
+            "recipe": recipe, "train_batches": n, "beta": beta_max, "seed": args.seed, "train_seconds": round(seconds),
+            "machine": machine(), "figures": figures,
+            "figures_note": "beam search of width 5: reconstruction of the first 2000 MOSES test molecules from their "
+                            "mean codes (same canonical SMILES); validity, uniqueness and novelty of 10 000 decoded "
+                            "z ~ N(0, I) (torch seed 1)"}
+    if first:
+        card["first_stage"] = {k: first[k] for k in ("recipe", "train_batches", "beta", "train_seconds", "figures")}
+    if args.stage:   # several trainings side by side: each writes to its own folder, one is stored afterwards
+        torch.save(state, Path(args.stage) / "chem_vae.pt")
+        (Path(args.stage) / "chem_vae.json").write_text(json.dumps(card, indent=2) + "\n")
+    else:
+        ck.save("chem_vae", state, card)
+
+
+def store_chem_vae(args):
+    """Store a chem_vae trained with --stage DIR as the checkpoint (python ... chem_vae_store --stage DIR)."""
+    stage = Path(args.stage)
+    state = torch.load(stage / "chem_vae.pt", weights_only=True)
+    ck.save("chem_vae", state, json.loads((stage / "chem_vae.json").read_text()))
+
+
+MODELS = {"mnist_cnn": train_mnist_cnn, "smiles_lstm": train_smiles_lstm, "mnist_gan": train_mnist_gan,
+          "chem_vae": train_chem_vae}
+EXTRA = {"mnist_gan_to_float16": reencode_mnist_gan, "chem_vae_store": store_chem_vae}   # run by name only: python benchmarks/train_checkpoints.py mnist_gan_to_float16
 
 
 def main(argv=None):
@@ -267,6 +410,12 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=60_000, help="GAN steps (mnist_gan)")
     p.add_argument("--epochs", type=int, default=0, help="epochs (mnist_cnn; 0: its default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beta", type=float, default=0.3, help="final KL weight (chem_vae)")
+    p.add_argument("--bf16", action="store_true", help="forward pass under bfloat16 autocast (chem_vae; CPUs with "
+                                                       "AVX-512 BF16 or AMX)")
+    p.add_argument("--init", default="", help="chem_vae: continue the training staged in this folder")
+    p.add_argument("--lr", type=float, default=0.0, help="chem_vae: Adam's learning rate (0: the recipe's 2e-3)")
+    p.add_argument("--stage", default="", help="chem_vae: write the result to this folder instead of checkpoints/")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = p.parse_args(argv)
     if args.threads:

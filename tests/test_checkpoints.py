@@ -2,6 +2,7 @@
 copy gives a clear error that names it and lets the notebook train instead."""
 import importlib.util
 import json
+import re
 import shutil
 
 import pytest
@@ -20,6 +21,7 @@ BUILDERS = {
     "mnist_cnn": lambda s: mnist.build_cnn(),
     "smiles_lstm": lambda s: chem.SmilesLSTM(len(s["tokens"]), **s["config"]),
     "mnist_gan": lambda s: train_checkpoints.mnist_gan_players()[0],
+    "chem_vae": lambda s: train_checkpoints.chem_vae_model(chem.Vocab(s["tokens"])),   # notebook 07's own classes
 }
 CARD_KEYS = {"notebook", "model", "data", "recipe", "seed", "train_seconds", "machine", "figures"}
 
@@ -55,6 +57,14 @@ def test_the_lstm_checkpoint_is_notebook_06s_architecture():
     if "smiles_lstm" not in ck.manifest():
         pytest.skip("no smiles_lstm checkpoint")
     assert ck.load("smiles_lstm")["config"] == {"embed_dim": 32, "hidden_size": 256, "num_layers": 2}
+
+
+def test_the_chem_vae_checkpoint_is_notebook_07s_architecture():
+    if "chem_vae" not in ck.manifest():
+        pytest.skip("no chem_vae checkpoint")
+    state = ck.load("chem_vae")
+    assert state["config"] == train_checkpoints.CHEM_VAE_CONFIG == {"latent_dim": 64, "embed_dim": 32, "hidden": 256}
+    assert {k.split(".")[0] for k in state["state_dict"]} == {"encoder", "decoder"}
 
 
 def test_total_size_under_30_mb():
@@ -120,3 +130,15 @@ def test_manifest_is_valid_json_sorted():
 def test_readme_lists_every_checkpoint_as_its_card_says():
     readme = (ck.ROOT / "README.md").read_text()
     assert ck.table() in readme, "the README's checkpoint table is stale: run `python benchmarks/run.py --table`"
+
+
+def test_notebook_07_quotes_the_chem_vae_card():
+    """07 tells the beta trade-off of the checkpoint's two stages and of the runs tried: the figures must be the card's."""
+    if "chem_vae" not in ck.manifest():
+        pytest.skip("no chem_vae checkpoint")
+    c = ck.card("chem_vae")
+    cells = json.loads((ck.ROOT / "notebooks" / "07_vae.ipynb").read_text())["cells"]
+    text = re.sub(r"\s+", " ", " ".join("".join(x["source"]) for x in cells if x["cell_type"] == "markdown"))
+    for figures in [c["first_stage"]["figures"], c["figures"], *(t["figures"] for t in c["also_tried"])]:
+        quote = f"{figures['reconstruction']:.3f} and (validity )?{figures['validity']:.3f}"
+        assert re.search(quote, text), f"07_vae.ipynb does not quote the card's reconstruction and validity: {quote!r}"

@@ -119,7 +119,8 @@ def table() -> str:
     lines = ["| checkpoint | notebook | recipe | training | figures reached (card) | size |", "|---|---|---|---|---|---|"]
     for name, entry in manifest().items():
         c = card(name)
-        figures = ", ".join(f"{k} {v}" for k, v in c["figures"].items() if isinstance(v, (int, float)) and k != "samples")
+        figures = ", ".join(f"{k} {v}" for k, v in c["figures"].items() if isinstance(v, (int, float))
+                           and k not in ("samples", "held_out", "eval_seconds"))
         lines.append(f"| `{name}` | {c['notebook']} | {c['recipe']} | {c['train_seconds'] / 60:.0f} min, {c['machine']} "
                      f"| {figures} | {entry['bytes'] / 1e6:.1f} MB |")
     total = sum(e["bytes"] for e in manifest().values()) / 1e6
