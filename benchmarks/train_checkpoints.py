@@ -269,10 +269,8 @@ def chem_vae_model(vocab):
 
     classes = notebook_classes("07_vae", ["SmilesEncoder", "SmilesDecoder"],
                                {"nn": nn, "torch": torch, "chem": chem, "vocab": vocab})
-    c = CHEM_VAE_CONFIG
-    return nn.ModuleDict({
-        "encoder": classes["SmilesEncoder"](len(vocab), c["latent_dim"], embed_dim=c["embed_dim"], hidden=c["hidden"]),
-        "decoder": classes["SmilesDecoder"](len(vocab), c["latent_dim"], embed_dim=c["embed_dim"], hidden=c["hidden"])})
+    return nn.ModuleDict({part: classes[cls](len(vocab), **CHEM_VAE_CONFIG)      # as 07 builds them from the card
+                          for part, cls in (("encoder", "SmilesEncoder"), ("decoder", "SmilesDecoder"))})
 
 
 @torch.no_grad()
