@@ -216,3 +216,20 @@ def test_reverse_padded_reads_each_molecule_backwards_like_a_packed_bidirectiona
     h_ours = out[torch.arange(len(X)), lengths - 1]
     assert torch.allclose(h_ours, h_packed, atol=1e-6)
     assert not torch.allclose(back(embed(X))[0][torch.arange(len(X)), lengths - 1], h_packed, atol=1e-3)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("COURSE_DATA"),
+                    reason="COURSE_DATA not set: point it at a folder holding the data sets (README, What the tests need)")
+def test_moses_training_smiles_is_the_whole_training_split_as_canonical_strings(train):
+    full = utils.data.moses_training_smiles()
+    assert isinstance(full, frozenset) and len(full) == 1_584_663
+    assert utils.data.moses_training_smiles() is full, "loaded once per process"
+    assert set(train) <= full, "the committed subset is drawn from the training split"
+    test = chem.load_moses_subset("test", n=2000)
+    assert not full & set(test), "MOSES's test molecules are not training molecules"
+    # novelty compares canonical samples with these strings as stored (as MOSES does): they must be RDKit's
+    # canonical SMILES, up to the rare molecule a newer RDKit writes differently
+    differ = [s for s in train[:5000] if chem.canonical(s) != s]
+    assert len(differ) <= 5, differ
+    # a canonical sample found in the training set is not novel; one that is not there is
+    assert chem.novelty([train[0], "CCCCCCCCCCCCCCCCCCCCO"], full) == 0.5
