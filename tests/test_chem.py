@@ -233,3 +233,18 @@ def test_moses_training_smiles_is_the_whole_training_split_as_canonical_strings(
     assert len(differ) <= 5, differ
     # a canonical sample found in the training set is not novel; one that is not there is
     assert chem.novelty([train[0], "CCCCCCCCCCCCCCCCCCCCO"], full) == 0.5
+
+
+def test_novelty_check_accepts_an_answer_written_for_the_notebooks_frozenset():
+    """06 calls my_novelty(generated, moses_train): a list and the frozenset of moses_training_smiles(); an answer
+    that subtracts the training set directly (`distinct - train`) is right and must be accepted."""
+    from utils.exercises import ex06
+
+    def my_novelty(samples, train):
+        distinct = {c for c in map(chem.canonical, samples) if c is not None}
+        return len(distinct - train) / len(distinct)
+
+    assert ex06.check_novelty(my_novelty) is my_novelty
+    samples, train = list(ex06._SAMPLES), ex06._TRAIN
+    assert isinstance(train, frozenset) and my_novelty(samples, train) == chem.novelty(samples, train) == 0.6
+    assert ex06.novelty(samples, train) == 0.6

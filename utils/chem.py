@@ -433,7 +433,10 @@ def novelty(samples, train_canonical: set) -> float:
     SMILES of the training molecules); 0.0 if no sample is valid."""
     samples = _smiles_list(samples, "novelty", allow_empty=False)
     is_collection = hasattr(train_canonical, "__iter__") and not isinstance(train_canonical, str)
-    train = set(train_canonical) if is_collection else set()  # a string would be the set of its characters
+    if isinstance(train_canonical, (set, frozenset)):
+        train = train_canonical            # used as it is: a copy of MOSES's 1.58 M strings would cost 60 MB
+    else:
+        train = set(train_canonical) if is_collection else set()  # a string would be the set of its characters
     if not train:
         raise SettingError(f"novelty needs the canonical SMILES of the training molecules as a non-empty set, e.g. "
                            f"{{chem.canonical(s) for s in train_smiles}}, got {_show(train_canonical)}.")

@@ -213,8 +213,10 @@ def novelty(samples, train):
     return len(distinct - set(train)) / len(distinct) if distinct else 0.0
 
 
-_SAMPLES = ["CCO", "OCC", "C(C)O", "c1ccccc1", "C1=CC=CC=C1", "CCN", "CC(", "xyz", "CCCl", "CCCl"]
-_TRAIN = ["CCO", "c1ccccc1"]
+# the notebook calls novelty(generated, moses_train): a list of strings and the frozenset that
+# utils.data.moses_training_smiles() returns; the check passes the same types, so `distinct - train` works
+_SAMPLES = ["CCO", "OCC", "C(C)O", "c1ccccc1", "C1=CC=CC=C1", "CCN", "CC(", "xyz", "CCCl", "CCCl", "COCC"]
+_TRAIN = frozenset({"CCO", "c1ccccc1"})
 
 
 def _raw_novelty(samples, train):  # forgets canonical forms: OCC is counted as new
@@ -229,6 +231,20 @@ def _per_sample(samples, train):  # divides by all samples, invalid ones include
     return len(can - set(train)) / len(samples)
 
 
+def _keeps_invalid(samples, train):  # None (an invalid string) counted as one more distinct, novel molecule
+    from .. import chem
+
+    distinct = {chem.canonical(s) for s in samples}
+    return len(distinct - set(train)) / len(distinct)
+
+
+def _distinct_before_canonical(samples, train):  # removes duplicate strings, not duplicate molecules
+    from .. import chem
+
+    strings = {s for s in samples if _valid(s)}
+    return len({chem.canonical(s) for s in strings} - set(train)) / len(strings)
+
+
 def _valid(s):
     from rdkit import Chem, RDLogger
 
@@ -237,13 +253,21 @@ def _valid(s):
 
 
 @exercise(wrong=[lambda: _raw_novelty, lambda: _per_sample,
-                 lambda: (lambda samples, train: 1.0 - _per_sample(samples, train))],
+                 lambda: (lambda samples, train: 1.0 - _per_sample(samples, train)),
+                 lambda: _keeps_invalid, lambda: _distinct_before_canonical,
+                 lambda: (lambda samples, train: 1.0 - novelty(samples, train))],   # the share already known
           reference=novelty)
 def check_novelty(novelty):
     """novelty(samples, train) -> share of distinct valid molecules (canonical SMILES) not in train."""
-    # distinct valid molecules: ethanol, benzene, ethylamine, chloroethane... ethanol and benzene are known
-    got = float(novelty(list(_SAMPLES), list(_TRAIN)))
-    expect(abs(got - 0.5) < 1e-9, f"expected 0.5 (4 distinct valid molecules - CCO, c1ccccc1, CCN, CCCl - of "
-                                  f"which 2 are in the training set), got {got:.3f}. Hint: canonicalise with RDKit "
-                                  f"(OCC and C(C)O are ethanol, C1=CC=CC=C1 is benzene), drop invalid strings and "
-                                  f"duplicates, then divide by the number of distinct valid molecules.")
+    from .. import chem
+
+    # distinct valid molecules: ethanol (3 spellings), benzene (2), ethylamine, chloroethane (twice), ethyl methyl
+    # ether (written COCC, canonical CCOC); ethanol and benzene are known: 3 of 5 are new
+    distinct = {c for c in map(chem.canonical, _SAMPLES) if c is not None}
+    truth = len(distinct - _TRAIN) / len(distinct)
+    got = float(novelty(list(_SAMPLES), _TRAIN))
+    expect(abs(got - truth) < 1e-9,
+           f"expected {truth:g} ({len(distinct)} distinct valid molecules - {', '.join(sorted(distinct))} - of which "
+           f"{len(distinct & _TRAIN)} are in the training set), got {got:.3f}. Hint: canonicalise with RDKit (OCC and "
+           f"C(C)O are ethanol, C1=CC=CC=C1 is benzene), drop invalid strings and duplicates, then divide by the "
+           f"number of distinct valid molecules.")
