@@ -38,7 +38,8 @@ endef
 .PHONY: install lab test test-student unit notebooks bench checkpoints clean help stamp student slides site browser-test
 
 help:
-	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on notebooks/"
+	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on your workspace my-work/"
+	@echo "             (filled from the student edition once; never overwritten. LAB_DIR=notebooks: the solutions)"
 	@echo "make test   - same set-up, then unit tests and every notebook executed in fast mode (COURSE_FAST=1)"
 	@echo "             CPU=1: at the first install, CPU-only torch from PyTorch's wheel index (about 1.7 GB, not 6.3 GB, on Linux)"
 	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
@@ -47,6 +48,7 @@ help:
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
 	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
 	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
+	@echo "             refuses to overwrite a notebook holding changes git does not have; FORCE=1 overrides"
 	@echo "make site   - execute every notebook (FAST=1 for fast mode) into a static HTML site in build/site/"
 	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of notebooks 03 and 04 really work"
 
@@ -64,8 +66,13 @@ install: $(STAMP)
 venv:
 	@$(ENSURE_VENV)
 
+# JupyterLab opens the student's own workspace, my-work/ (git-ignored): filled from the student edition on the first
+# run, never overwritten afterwards (a newer course version arrives beside the student's copy, with a message).
+# Instructors presenting the edition with the solutions: make lab LAB_DIR=notebooks
+LAB_DIR ?= my-work
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+	$(PY) -m utils.workspace
+	$(VENV)/bin/jupyter lab --notebook-dir=$(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit tests, then every notebook in notebooks/ (the instructor's edition, with the worked solutions) executed top to
 # bottom by nbval in fast mode. COURSE_STRICT=1: there, an exercise check that rejects its worked solution fails.
@@ -93,10 +100,10 @@ checkpoints: install
 
 # Delivery (issue: Colab, Binder, slides, student edition, site, real-browser test)
 stamp: install
-	$(PY) -m utils.delivery stamp
+	FORCE=$(FORCE) $(PY) -m utils.delivery stamp
 
 student: install
-	$(PY) -m utils.delivery student
+	FORCE=$(FORCE) $(PY) -m utils.delivery student
 
 slides: install
 	$(PY) -m utils.delivery slides

@@ -39,6 +39,80 @@ def tags(cell) -> list:
 
 
 # ----------------------------------------------------------------------------------------------
+# writing notebooks without ever losing a person's work
+# ----------------------------------------------------------------------------------------------
+def strip(nb):
+    """``nb`` without outputs, execution counts or per-run metadata (in place; returns it). Whatever a kernel,
+    an autosave or a presentation left in a notebook never reaches what the course commands write."""
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs = []
+            c.execution_count = None
+        for key in ("execution", "collapsed", "scrolled"):
+            c.metadata.pop(key, None)
+    return nb
+
+
+def read_stripped(path):
+    return strip(nbformat.read(path, as_version=4))
+
+
+def committed_text(path: Path, ref: str = "HEAD") -> str | None:
+    """The text git has for ``path`` at ``ref``; None when the file is not tracked there or git is not available."""
+    import subprocess
+
+    path = Path(path).resolve()
+    try:
+        top = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        rel = path.relative_to(Path(top).resolve()).as_posix()
+        done = subprocess.run(["git", "-C", top, "show", f"{ref}:{rel}"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def has_unsaved_work(path: Path) -> bool:
+    """True when ``path`` exists and differs from what git has: someone's answers, edits or outputs live there.
+    Outside a git checkout (or for a file git does not track) any existing file counts as someone's work."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    return committed_text(path) != path.read_text()
+
+
+class WouldLoseWork(SystemExit):
+    """A course command refused to overwrite notebooks that hold changes git does not have."""
+
+
+def refusal(paths, command: str) -> str:
+    names = "\n".join(f"  {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}" for p in paths)
+    return (f"`{command}` did not overwrite {len(paths)} notebook(s) that hold changes git does not have "
+            f"(answers, edits or outputs):\n{names}\n"
+            "Nothing was lost. To keep that work, copy each file somewhere of yours (for example my-work/, which no "
+            "course command writes) or commit it; to throw it away, `git checkout -- FILE`. Then run the command "
+            f"again. To overwrite anyway: FORCE=1 {command}.")
+
+
+def write_notebooks(texts: dict, command: str, force: bool = False) -> list[Path]:
+    """Write each ``path: text``, but only where the text changes, and never over a file holding work that git
+    does not have (unless ``force``): then nothing at all is written and ``WouldLoseWork`` says which files and
+    what to do. Returns the paths written."""
+    todo = {Path(p): t for p, t in texts.items() if not Path(p).exists() or Path(p).read_text() != t}
+    blocked = [p for p in todo if not force and has_unsaved_work(p)]
+    if blocked:
+        raise WouldLoseWork(refusal(blocked, command))
+    for p, t in todo.items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(t)
+    return list(todo)
+
+
+def _force() -> bool:
+    return os.environ.get("FORCE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# ----------------------------------------------------------------------------------------------
 # Colab: badge and guarded install block
 # ----------------------------------------------------------------------------------------------
 def colab_url(nb_name: str, student: bool = False) -> str:
@@ -113,17 +187,17 @@ def stamp_notebook(nb) -> bool:
     return nbformat.writes(nb) != before
 
 
-def stamp(paths=None) -> list[Path]:
-    changed = []
+def stamp(paths=None, force: bool = False) -> list[Path]:
+    """Re-stamp the badge and Colab block of every notebook (outputs stripped); refuses, writing nothing, where a
+    notebook to change holds work that git does not have."""
+    texts = {}
     for p in paths or notebooks():
-        nb = nbformat.read(p, as_version=4)
+        nb = read_stripped(p)
         nb.metadata["_course_name"] = p.name
-        did = stamp_notebook(nb)
+        stamp_notebook(nb)
         del nb.metadata["_course_name"]
-        if did:
-            nbformat.write(nb, p)
-            changed.append(p)
-    return changed
+        texts[p] = nbformat.writes(nb) + "\n"
+    return write_notebooks(texts, "make stamp", force)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -192,29 +266,40 @@ def student_notebook(nb, name: str | None = None):
     return nb
 
 
-def _student_text(p: Path) -> str:
-    """The student edition of notebook ``p``, as ``nbformat.write`` would put it in a file."""
-    return nbformat.writes(student_notebook(nbformat.read(p, as_version=4), p.name)) + "\n"
+def _student_text(source: Path | str, name: str | None = None) -> str:
+    """The student edition of a notebook (a path, or its text as in a file), outputs stripped, as
+    ``nbformat.write`` would put it in a file."""
+    if isinstance(source, Path):
+        name, nb = source.name, nbformat.read(source, as_version=4)
+    else:
+        nb = nbformat.reads(source, as_version=4)
+    return nbformat.writes(student_notebook(strip(nb), name)) + "\n"
 
 
-def build_student(out: Path = STUDENT) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for p in notebooks():
-        target = out / p.name
-        text = _student_text(p)
-        if not target.exists() or target.read_text() != text:
-            target.write_text(text)
-        written.append(target)
-    return written
+def student_texts(out: Path = STUDENT) -> dict:
+    """``{target path: text}`` of the student edition built from the notebooks as they are now."""
+    return {out / p.name: _student_text(p) for p in notebooks()}
 
 
-def student_edition_is_current(out: Path = STUDENT) -> list[str]:
-    """The names of the student notebooks that differ from what ``build_student`` would write now."""
+def build_student(out: Path = STUDENT, force: bool = False) -> list[Path]:
+    """Write the student edition into ``out``: only the notebooks whose text changes, and never over a student
+    notebook that holds work git does not have (answers, outputs): then it writes nothing and says which."""
+    texts = student_texts(out)
+    write_notebooks(texts, "make student", force)
+    return list(texts)
+
+
+def student_edition_is_current(ref: str = "HEAD") -> list[str]:
+    """The names of the student notebooks that git has at ``ref`` and that differ from what the build makes of the
+    notebooks git has at ``ref``: what a student's autosave left in the working tree plays no part. Outside a git
+    checkout, the files as they are."""
     stale = []
     for p in notebooks():
-        target = out / p.name
-        if not target.exists() or target.read_text() != _student_text(p):
+        source, target = committed_text(p, ref), committed_text(STUDENT / p.name, ref)
+        if source is None:                                      # not committed yet (or no git): the files
+            source = p.read_text()
+            target = (STUDENT / p.name).read_text() if (STUDENT / p.name).exists() else None
+        if target != _student_text(source, p.name):
             stale.append(p.name)
     return stale
 
@@ -308,13 +393,12 @@ def build_site(out: Path, fast: bool) -> Path:
         rows.append((p.stem, title, intro, seconds, status))
         print(f"  {seconds:.0f} s, {status}", flush=True)
     # the download: the student edition (empty answer cells), one notebook each and the whole set as a zip
-    import shutil
     import zipfile
 
     (out / "student").mkdir(exist_ok=True)
     with zipfile.ZipFile(out / "student-edition.zip", "w", zipfile.ZIP_DEFLATED) as z:
-        for p in build_student():
-            shutil.copyfile(p, out / "student" / p.name)
+        for p, text in student_texts(out / "student").items():      # built here: notebooks/student/ is not written
+            p.write_text(text)
             z.write(p, f"student/{p.name}")
     items = "\n".join(
         f'<li><a href="{stem}.html"><b>{html.escape(title)}</b></a>'
@@ -345,16 +429,17 @@ def main(argv=None) -> int:
     ap.add_argument("--fast", action="store_true", help="site: execute in fast mode")
     ap.add_argument("--out", type=Path, help="output folder (default: build/<command>)")
     args = ap.parse_args(argv)
+    force = _force()
     if args.command == "stamp":
-        changed = stamp()
+        changed = stamp(force=force)
         if stamp_readme():
             changed.append(ROOT / "README.md")
         print(f"stamped {len(changed)} file(s) with {REPO_URL}" + "".join(f"\n  {p.name}" for p in changed))
-        n = len(build_student())
+        n = len(build_student(force=force))
         print(f"rebuilt the student edition: {n} notebooks in {STUDENT.relative_to(ROOT)}/")
     elif args.command == "student":
         out = args.out or STUDENT
-        n = len(build_student(out))
+        n = len(build_student(out, force=force))
         print(f"wrote {n} student notebooks (answer cells left empty, checks kept) to {out}")
     elif args.command == "slides":
         out = args.out or BUILD / "slides"
