@@ -189,6 +189,20 @@ def test_requirements_txt_covers_the_package_dependencies():
             f"requirements.txt's {reqs[name]} allows versions that pyproject.toml's {dep} refuses"
 
 
+#: the import name of each package the course installs for every student, where it differs from the package name
+IMPORT_NAME = {}
+
+
+def test_every_package_dependency_is_used():
+    """Each package pyproject.toml installs for every student is imported by utils/ or a notebook."""
+    tomllib = pytest.importorskip("tomllib", reason="Python < 3.11 has no tomllib")
+    sources = "\n".join(p.read_text() for p in [*(ROOT / "utils").rglob("*.py"), *(ROOT / "notebooks").glob("*.ipynb")])
+    for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        name = IMPORT_NAME.get(Requirement(line).name, Requirement(line).name)
+        assert re.search(rf"\b(import|from) {name}\b", sources), \
+            f"pyproject.toml installs {line!r} for every student, and nothing in utils/ or notebooks/ imports {name}"
+
+
 def test_postbuild_installs_only_the_local_tree_with_pip():
     """Binder's postBuild: nothing but pip on this repository, no dependencies (environment.yml has them), no
     downloads of its own."""
