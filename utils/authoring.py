@@ -95,7 +95,7 @@ def colab_block() -> list:
         '        colab_step(["git", "clone", "-q", "--depth", "1", course_url, course],',
         '                   f"Could not download the course from {course_url}: check the internet connection "',
         '                   "and that this address opens, then run this cell again.")',
-        "    # installs RDKit, ASE, rdata and selfies; keeps Colab's own torch and ipywidgets (the course pins neither)",
+        "    # installs RDKit, ASE and rdata; keeps Colab's own torch and ipywidgets (the course pins neither)",
         '    colab_step([sys.executable, "-m", "pip", "install", "-q", "-e", course],',
         '''               "Could not install the course's packages: run this cell again; if it fails again, "''',
         '               "choose Runtime > Disconnect and delete runtime, then run all cells.")',

@@ -2,7 +2,7 @@
 
 1. A virtual environment shaped like Colab's (``build/colab-venv``): the newest numpy, scipy, pandas, matplotlib,
    torch and torchvision the registry gives, and Colab's own front-end versions (IPython 7.34, ipykernel 6.17,
-   ipywidgets 7.7.1); no RDKit, ASE, rdata, selfies nor the course. Made once (a few minutes, about 6 GB), then put
+   ipywidgets 7.7.1); no RDKit, ASE, rdata nor the course. Made once (a few minutes, about 6 GB), then put
    back to that state at the start of every run, so that each run installs the course afresh, as Colab does.
 2. A kernel in it that believes it is on Colab: an IPython start-up file puts a stub ``google.colab`` in
    ``sys.modules`` (what the set-up cell's guard tests). It starts in an empty folder, as Colab's ``/content``, so
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # What Colab has that the course uses; the front-end versions are Colab's own (`!pip list` there), the rest the
-# newest the registry gives (Colab follows numpy, torch and matplotlib closely). Not here: RDKit, ASE, rdata, selfies.
+# newest the registry gives (Colab follows numpy, torch and matplotlib closely). Not here: RDKit, ASE, rdata.
 COLAB_PACKAGES = ["numpy", "scipy", "pandas", "matplotlib", "pillow", "torch", "torchvision", "tqdm", "requests",
                   "ipython==7.34.0", "ipykernel==6.17.1", "ipywidgets==7.7.1"]
 MAX_AGE_DAYS = 7               # then the environment is made anew: Colab moves to new releases often
