@@ -121,9 +121,13 @@ def colab_url(nb_name: str, student: bool = False) -> str:
     return f"https://colab.research.google.com/github/{owner_repo}/blob/main/{folder}/{nb_name}"
 
 
-def badge_markdown(nb_name: str, student: bool = False) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(nb_name, student)})")
+def badge_markdown(nb_name: str, student: bool = False, image: bool = False) -> str:
+    """The "Open in Colab" link: a text link in the notebooks (an image badge is a broken image in JupyterLab
+    offline), the usual image badge where ``image`` (the README, read online)."""
+    if image:
+        return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                f"({colab_url(nb_name, student)})")
+    return f"[Open this notebook in Google Colab]({colab_url(nb_name, student)})"
 
 
 def binder_url() -> str:
@@ -138,7 +142,7 @@ README_BADGES = ("<!-- badges: written by `python -m utils.delivery stamp` from 
 
 def readme_badges() -> str:
     return (f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url()}) "
-            f"{badge_markdown(notebooks()[0].name, student=True)}")
+            f"{badge_markdown(notebooks()[0].name, student=True, image=True)}")
 
 
 def stamp_readme(readme: Path = ROOT / "README.md") -> bool:
