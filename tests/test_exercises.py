@@ -73,12 +73,35 @@ def test_each_notebook_has_three_predict_then_verify_exercises():
 REFERENCED = sorted(k for k, e in ex.REGISTRY.items() if e.reference is not None)
 
 
+def _copy(answer):
+    """A function equal to ``answer`` but not the same object (the reference object itself is what a check gives
+    back in place of a missing answer, and is then no answer of the student's)."""
+    import types
+
+    if not isinstance(answer, types.FunctionType):
+        return answer
+    return types.FunctionType(answer.__code__, answer.__globals__, answer.__name__, answer.__defaults__,
+                              answer.__closure__)
+
+
 @pytest.mark.parametrize("key", REFERENCED)
 def test_the_reference_answer_passes_its_own_check(key, capsys):
     e = ex.REGISTRY[key]
     ref = e.reference
-    assert e.check(*(ref if isinstance(ref, tuple) else (ref,))) is not None
+    assert e.check(*map(_copy, ref if isinstance(ref, tuple) else (ref,))) is not None
     assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key", REFERENCED)
+def test_the_reference_given_back_is_no_answer(key):
+    """Skipping an exercise rebinds its name to the reference (``x = check_x(x)``); running the check again must not
+    then say "Correct" for the student."""
+    e = ex.REGISTRY[key]
+    ref = e.reference
+    if not callable(ref):
+        pytest.skip("a value, not a function")
+    with pytest.raises(ex.NotYet, match="no answer given yet"):
+        e.check(ref)
 
 
 @pytest.mark.parametrize("key", sorted(ex.REGISTRY))
@@ -137,3 +160,97 @@ def test_check_given_a_wrong_type_explains(key):
     with pytest.raises(ex.NotYet) as err:
         ex.REGISTRY[key].check(*((12345,) * len(_args(ex.REGISTRY[key].wrong[0]()))))
     assert "\n" not in str(err.value).strip() and str(err.value)
+
+
+def test_a_stub_with_its_docstring_is_unanswered():
+    def stub(sizes):
+        """The number of weights and biases."""
+        ...
+
+    def empty(x, y=2):
+        pass
+
+    def answer(sizes):
+        """The number of weights and biases."""
+        return 0
+
+    assert ex.is_unanswered(stub) and ex.is_unanswered(empty) and ex.is_unanswered(...)
+    assert not ex.is_unanswered(answer) and not ex.is_unanswered(lambda sizes: 0) and not ex.is_unanswered(0)
+
+
+# ---- an answer cell that stopped with an error (issue 29, 2.2): the stub is still defined ----------------------
+STUB = 'def count_parameters(sizes):\n    """The number of weights and biases."""\n    ...\n'
+CHECK = "count_parameters = check_count_parameters(count_parameters)"
+TYPO = "def count_parameters(sizes):\n    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])\n"
+CRASH = "widths = layer_sizes[1:]   # a NameError before the def\ndef count_parameters(sizes):\n    return 0\n"
+RIGHT = "def count_parameters(sizes):\n    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))\n"
+DID_NOT_RUN = "your answer cell did not run"
+
+
+@pytest.fixture
+def shell(monkeypatch):
+    """A fresh IPython shell running cells as Jupyter does (history stored), the student's mode (not strict)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.delenv("COURSE_STRICT")
+    had = InteractiveShell.initialized()
+    old = InteractiveShell.instance() if had else None
+    InteractiveShell.clear_instance()
+    sh = InteractiveShell.instance()
+    sh.run_cell("from utils.exercises.ex03 import check_count_parameters", store_history=True)
+    yield sh
+    InteractiveShell.clear_instance()
+    if old is not None:
+        InteractiveShell._instance = old
+
+
+def _run(sh, *cells):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for cell in cells:
+            sh.run_cell(cell, store_history=True)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("failing", [TYPO, CRASH], ids=["syntax-error", "exception"])
+@pytest.mark.parametrize("watched", [True, False], ids=["watched", "shell-after-import"])
+def test_an_answer_cell_that_failed_is_named_not_called_missing(shell, failing, watched):
+    """Stub cell, then the answer typed into it with an error, then the check: the check says the answer cell did
+    not run (watched: every cell is recorded from the start; otherwise only the cell run just before is known)."""
+    if watched:
+        ex.watch_cells(shell)
+    out = _run(shell, STUB, failing, CHECK)
+    assert DID_NOT_RUN in out and "no answer given yet" not in out and "Correct" not in out, out
+    assert "count_parameters was not defined" in out
+    if watched:   # cells run in between, and the check run again after it gave back the reference
+        out = _run(shell, "x = 1", CHECK, CHECK)
+        assert out.count(DID_NOT_RUN) == 2 and "Correct" not in out, out
+    out = _run(shell, RIGHT, CHECK)
+    assert "Correct" in out and DID_NOT_RUN not in out, out
+
+
+def test_a_stub_that_ran_is_still_no_answer(shell):
+    ex.watch_cells(shell)
+    out = _run(shell, STUB, "1 / 0", CHECK)      # an unrelated cell failed: the answer cell itself ran
+    assert "no answer given yet" in out and DID_NOT_RUN not in out, out
+    out = _run(shell, TYPO, STUB, CHECK)          # failed, then put back to the stub and run
+    assert "no answer given yet" in out and DID_NOT_RUN not in out, out
+
+
+def test_an_answer_cell_that_failed_in_strict_mode_raises_with_the_reason(shell, monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT", "1")
+    ex.watch_cells(shell)
+    _run(shell, STUB, TYPO)
+    result = shell.run_cell(CHECK, store_history=True)
+    assert isinstance(result.error_in_exec, ex.NotYet) and DID_NOT_RUN in str(result.error_in_exec)
+
+
+@pytest.mark.parametrize("source,name,defines", [
+    ("w = np.array([1, 1])", "w", True), ("w, w0 = [1, 1], 1.5", "w0", True), ("w0 = 1", "w", False),
+    ("def make_mlp(n_in, n_out):\n  return (", "make_mlp", True), ("x: float = 0.5", "x", True),
+    ("print(w == 1)", "w", False), ("    w = 2  # in a block", "w", True), ("shift(w)", "shift", False)])
+def test_which_cell_defines_an_answer(source, name, defines):
+    assert ex._defines(source, name) is defines

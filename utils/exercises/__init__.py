@@ -56,16 +56,106 @@ def strict() -> bool:
     return os.environ.get("COURSE_STRICT", "").strip().lower() in ("1", "true", "yes")
 
 
-def _empty_stub():
-    ...
+_EMPTY_BODY = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "CACHE"}
 
 
 def is_unanswered(answer) -> bool:
-    """None, ``...``, or a function whose body is still only ``...`` (or ``pass``): the student edition's stubs."""
+    """None, ``...``, or a function whose body is still only ``...`` or ``pass`` (after its docstring, if any): the
+    student edition's stubs."""
+    import dis
+
     if answer is None or answer is Ellipsis:
         return True
-    code = getattr(answer, "__code__", None)
-    return isinstance(answer, types.FunctionType) and code is not None and code.co_code == _empty_stub.__code__.co_code
+    if not isinstance(answer, types.FunctionType):
+        return False
+    return all(i.opname in _EMPTY_BODY and (not i.opname.endswith("CONST") or i.argval is None)
+               for i in dis.get_instructions(answer.__code__))
+
+
+# ----------------------------------------------------------------------------------------------
+# an answer cell that did not run: IPython keeps the stub defined, the check must not call it "no answer"
+# ----------------------------------------------------------------------------------------------
+_RUNS = "_course_cell_runs"   # the shell's attribute: [(source, ran without an error), ...] for its cells, newest last
+_RUNS_KEPT = 500
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:           # plain Python: no cells, no history
+        return None
+    return get_ipython()
+
+
+def watch_cells(shell=None) -> None:
+    """Record, for every cell the IPython shell runs from now on, its source and whether it ran without an error
+    (a ``post_run_cell`` hook; importing :mod:`utils.exercises` calls it). Outside IPython, does nothing."""
+    shell = shell or _shell()
+    if shell is None or hasattr(shell, _RUNS):
+        return
+    runs = []
+    setattr(shell, _RUNS, runs)
+
+    def _record(result):
+        info = getattr(result, "info", None)
+        runs.append((getattr(info, "raw_cell", None) or "", bool(getattr(result, "success", True))))
+        del runs[:-_RUNS_KEPT]
+
+    shell.events.register("post_run_cell", _record)
+
+
+def _defines(source: str, name: str) -> bool:
+    """Whether a cell's source (perhaps not valid Python) assigns ``name`` or defines a function of that name at the
+    start of a line."""
+    import re
+
+    other = r"[A-Za-z_]\w*"
+    pattern = (rf"^[ \t]*(?:def[ \t]+{re.escape(name)}\b|(?:{other}[ \t]*,[ \t]*)*{re.escape(name)}[ \t]*"
+               rf"(?:,[ \t]*{other}[ \t]*)*,?[ \t]*(?::[^=\n]*)?=(?!=))")
+    return re.search(pattern, source, re.MULTILINE) is not None
+
+
+def _names_given_to(check_name: str, source: str) -> list[str]:
+    """The variable names a cell passes to ``check_name(...)`` (``check_x(a, b)`` gives ``["a", "b"]``)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [a.id for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", None) ==
+            check_name for a in list(node.args) + [k.value for k in node.keywords] if isinstance(a, ast.Name)]
+
+
+def failed_answer_cell(check_name: str) -> list[str] | None:
+    """In IPython, when the answer cell that last tried to define the names given to ``check_name`` stopped with an
+    error (a syntax error, an exception), so that the stub it replaces is still their value: those names. None when
+    that cell ran, when no such cell is known, or outside IPython."""
+    shell = _shell()
+    if shell is None:
+        return None
+    try:
+        current = shell.history_manager.input_hist_raw[-1]
+    except (AttributeError, IndexError):
+        return None
+    names = _names_given_to(check_name, current)
+    if not names:
+        return None
+    runs = getattr(shell, _RUNS, None)
+    if runs is None:              # the hook came too late: only the cell run just before this one is known
+        last = getattr(shell, "last_execution_result", None)
+        info = getattr(last, "info", None)
+        runs = [] if info is None else [(info.raw_cell or "", bool(last.success))]
+    for source, ran in reversed(runs):
+        if f"{check_name}(" in source:        # a check cell may rebind the name (x = check_x(x)): not an answer
+            continue
+        defined = [n for n in names if _defines(source, n)]
+        if defined:
+            return None if ran else defined
+    return None
+
+
+watch_cells()
 
 
 #: every registered check, keyed by "exNN.check_name"
@@ -92,9 +182,19 @@ def exercise(wrong: list, kind: str = "write", reference=None):
         notebook = fn.__module__.rsplit(".", 1)[-1]
         what = fn.__name__.removeprefix("check_").replace("_", " ")
 
+        def _is_reference(a):
+            """The reference function itself, which this check returned in place of a missing answer (the
+            notebook rebinds the name to it): not the student's answer."""
+            return isinstance(a, types.FunctionType) and a is reference
+
         def verdict(args, kwargs, given):
             """None when the answer is right, else the sentence saying what is not right yet."""
-            if not given or any(is_unanswered(a) for a in given):
+            if not given or any(is_unanswered(a) or _is_reference(a) for a in given):
+                failed = failed_answer_cell(fn.__name__)
+                if failed:
+                    return (f"your answer cell did not run: it stopped with the error shown under it, so your "
+                            f"{' and '.join(failed)} {'was' if len(failed) == 1 else 'were'} not defined. Fix that "
+                            f"error, run the answer cell again, then run this check again.")
                 return (f"no answer given yet to {fn.__name__}: write your answer in the cell above "
                         f"(replace the ...), run that cell, then run this check again.")
             try:
