@@ -371,7 +371,7 @@ class Playground:
             name = ("feature-" + _CSS_FEATURE[k.split(":", 1)[1]]) if k.startswith("feature:") else css.get(k, k)
             w.add_class(f"pg-{name}")
         self.controls = c
-        self.epoch_label = W.HTML(layout=lay(width="260px"))
+        self.epoch_label = W.HTML(layout=lay(width="auto", min_width="400px"))   # one line: see redraw()
         self.epoch_label.add_class("pg-epoch")
         self.message = W.HTML()
         self.message.add_class("pg-message")
@@ -421,11 +421,11 @@ class Playground:
             try:
                 changes["hidden"] = _parse_hidden(changes["hidden"])
             except SettingError as exc:
-                return self._fail(exc)
+                return self._refuse(exc, ["hidden"])
         try:
             self.engine.set(**changes)
         except SettingError as exc:
-            return self._fail(exc)
+            return self._refuse(exc, list(changes))
         for k, v in view.items():
             self._sync(k, bool(v))
         self._sync_all()
@@ -505,8 +505,8 @@ class Playground:
         self.redraw_seconds = time.perf_counter() - t0
         self.redraw_cpu_seconds = time.process_time() - c0     # without the waiting on a busy machine
         e = self.engine
-        self.epoch_label.value = (f"<b>epoch {e.epoch}</b> &nbsp; test loss {e.loss_test:.3f} &nbsp; "
-                                  f"training loss {e.loss_train:.3f}")
+        self.epoch_label.value = (f"<span style='white-space:nowrap'><b>epoch {e.epoch}</b> &nbsp; test loss "
+                                  f"{e.loss_test:.3f} &nbsp; training loss {e.loss_train:.3f}</span>")
 
     def snapshot(self):
         """The current picture as a static image (stays visible in exported notebooks and slides)."""
@@ -525,6 +525,23 @@ class Playground:
         self.last_error = str(exc)
         return False
 
+    def _refuse(self, exc, keys) -> bool:
+        """A refused setting: every control goes back to the value in force, and the message says which it is."""
+        self._sync_all()
+        return self._fail(f"{str(exc).rstrip('.')}. Kept: {self._in_force(keys)}.")
+
+    def _in_force(self, keys) -> str:
+        s, c = self.engine.settings, self.controls
+        said = []
+        for k in keys:
+            if k == "features":
+                said.append("features " + ", ".join(FEATURES[f][0] for f in s["features"]))
+            elif k == "hidden":
+                said.append("hidden layers " + (", ".join(map(str, s["hidden"])) or "none"))
+            elif k in s:
+                said.append(f"{c[k].description if k in c else k} {s[k]}")
+        return "; ".join(said)
+
     def _warn_if_diverged(self):
         if self.engine.diverged:
             self._fail(f"training diverged at epoch {self.engine.epoch} (the loss is no longer finite): lower "
@@ -539,8 +556,7 @@ class Playground:
         if key in ("show_test", "discretize"):
             self.redraw()
             return
-        if not self.set(**{key: value}) and key == "problem":
-            pass
+        self.set(**{key: value})
 
     def _add_layer(self, delta):
         hidden = list(self.engine.settings["hidden"])

@@ -28,7 +28,7 @@ from ._checks import array, number, whole
 from .errors import SettingError
 
 __all__ = ["Engine", "FEATURES", "DATASETS", "ACTIVATIONS", "LEARNING_RATES", "REG_RATES", "DOMAIN",
-           "make_data", "PlaygroundFeatures", "validate"]
+           "make_data", "best_line_accuracy", "PlaygroundFeatures", "validate"]
 
 DOMAIN = 6.0  #: the picture shows [-DOMAIN, DOMAIN]^2, as on the web page
 
@@ -160,6 +160,26 @@ def make_data(dataset: str = "circle", noise: float = 0, seed: int = 0, n: int |
     pts = gen(n, noise / 100.0, rng)
     pts = pts[rng.permutation(len(pts))]
     return pts[:, :2].copy(), pts[:, 2].copy()
+
+
+def best_line_accuracy(X, y, n_angles: int = 360) -> float:
+    """The highest accuracy any straight line reaches on points ``X`` (n x 2) with labels ``y`` = -1 / +1, by brute
+    force: ``n_angles`` directions over 180 degrees, and for each every threshold between two projected points,
+    either side called +1. A classifier with no hidden layer and features x1, x2 can do no better."""
+    X = array("X", X, 2, dtype=float, what="(n, 2): one point (x1, x2) per row")
+    y = np.asarray(y, dtype=float).ravel()
+    if X.shape[1] != 2 or len(y) != len(X) or not np.isin(y, (-1.0, 1.0)).all():
+        raise SettingError(f"best_line_accuracy needs points of shape (n, 2) and as many labels -1 / +1, got X of "
+                           f"shape {X.shape} and {len(y)} labels")
+    n_angles = whole("n_angles", n_angles, 1)
+    best = 0.0
+    for angle in np.linspace(0, np.pi, n_angles, endpoint=False):
+        labels = y[np.argsort(X @ (np.cos(angle), np.sin(angle)))]
+        below_neg = np.concatenate([[0], np.cumsum(labels < 0)])               # -1 called below the threshold
+        above_pos = (labels > 0).sum() - np.concatenate([[0], np.cumsum(labels > 0)])   # +1 called above it
+        right = (below_neg + above_pos) / len(y)
+        best = max(best, right.max(), 1 - right.min())                         # 1 - right: the sides swapped
+    return float(best)
 
 
 # ----------------------------------------------------------------------------------------------
