@@ -44,6 +44,7 @@ help:
 	@echo "             CPU=1: at the first install, CPU-only torch from PyTorch's wheel index (about 1.7 GB, not 6.3 GB, on Linux)"
 	@echo "make bench  - run notebooks in full mode, write benchmarks/RESULTS.md, keep the executed notebooks in build/bench/ (NB='01 05' to choose)"
 	@echo "             SCRATCH=1: full mode training every model in the notebook (COURSE_TRAIN_FROM_SCRATCH=1), no checkpoint"
+	@echo "make times  - write every time a student reads (plan cells, README's time column) from benchmarks/results/ (NB='01 05' to choose)"
 	@echo "make checkpoints - retrain the course's checkpoints (checkpoints/; hours on 2 cores) with benchmarks/train_checkpoints.py"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
 	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
@@ -89,6 +90,12 @@ test-student: install
 
 unit: install
 	COURSE_FAST=1 $(PY) -m pytest -q -rs --ignore=tests/student tests/
+
+# The plan cells' run times, totals and last lines, and the README's time column, from benchmarks/results/ (run.py
+# also does it after a run). A notebook whose plan does not match its headings is named, with what to fix.
+.PHONY: times
+times: install
+	$(PY) benchmarks/times.py $(NB)
 
 bench: install
 	$(PY) benchmarks/run.py --keep build/bench $(if $(SCRATCH),--scratch) $(NB)

@@ -11,6 +11,14 @@
 Each notebook runs in a fresh kernel (nbclient) with COURSE_RESULTS set, so its ``utils.record`` figures are
 collected; the runner adds wall time and the kernel's peak resident memory (ru_maxrss of the kernel and of its
 children), and the machine's description. One JSON per notebook and mode in benchmarks/results/.
+
+The time of each section (everything under one ``## `` heading; the cells before the first are ``Set-up``; paths
+as defined in benchmarks/times.py) is the sum of its code cells' execution times, which nbclient records in each
+cell's ``metadata.execution`` (kernel timestamps from ``iopub.status.busy`` to ``shell.execute_reply``). The JSON
+keeps them as ``sections``: ``[{"title", "path", "seconds"}, ...]`` (``seconds`` null for a section the run did not
+reach), with ``core_s`` and ``going_further_s`` their totals per path and ``other_s`` the rest of the wall time
+(kernel start, messages between cells). After a run, the plan cells of the notebooks run and the README's time
+column are rewritten from the results (benchmarks/times.py, ``make times``).
 """
 from __future__ import annotations
 
@@ -29,8 +37,9 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(HERE), str(ROOT)]
 from utils.delivery import execute  # noqa: E402  (the course's one notebook executor)
+import times  # noqa: E402  (benchmarks/times.py: sections, paths, and every time a student reads)
 NOTEBOOKS = ROOT / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes (the checks print in colour)
 RESULTS = HERE / "results"
@@ -76,6 +85,7 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
         figures = {}
         for f in Path(out).glob("*.json"):
             figures.update(json.loads(f.read_text()).get("figures", {}))
+    sections = section_times(nb, n_cells=len(nb.cells) - 1)      # the peak-memory cell is not the notebook's
     peak_kb = cpu = None
     for out in nb.cells[-1].get("outputs", []):
         text = out.get("text", "")
@@ -88,7 +98,42 @@ def run_notebook(nb_path: Path, fast: bool, timeout: int, keep: Path | None = No
         "kernel_cpu_s": round(cpu, 1) if cpu is not None else None, "load_before": round(load_before, 2),
         "peak_mem_mb": round(peak_kb / 1024, 1) if peak_kb else None, "error": error,
         "figures": figures, "machine": machine(), "date": dt.date.today().isoformat(),
+        **section_totals(sections, wall),
     }
+
+
+def cell_seconds(cell) -> float | None:
+    """How long one executed code cell ran, from the kernel timestamps nbclient records in its metadata (None
+    when it did not run)."""
+    t = cell.get("metadata", {}).get("execution", {})
+    start, end = t.get("iopub.status.busy") or t.get("iopub.execute_input"), t.get("shell.execute_reply")
+    if not (start and end):
+        return None
+    parse = lambda s: dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
+    return max(0.0, (parse(end) - parse(start)).total_seconds())
+
+
+def section_times(nb, n_cells: int | None = None) -> list[dict]:
+    """``[{"title", "path", "seconds"}, ...]`` for every section of an executed notebook (its first ``n_cells``
+    cells): the sum of its code cells' times; ``seconds`` is None when one of them did not run (after an error)."""
+    found = [(title, [i for i in cells if n_cells is None or i < n_cells]) for title, cells in times.sections(nb)]
+    out = []
+    for (title, cells), path in zip(found, times.paths([t for t, _ in found])):
+        code = [nb.cells[i] for i in cells if nb.cells[i].cell_type == "code" and nb.cells[i].source.strip()]
+        seconds = [cell_seconds(c) for c in code]
+        out.append({"title": title, "path": path,
+                    "seconds": None if None in seconds else round(sum(seconds), 2)})
+    return out
+
+
+def section_totals(sections: list[dict], wall: float) -> dict:
+    """The sections, with the totals per path (None when a section of that path has no time) and ``other_s``."""
+    def total(path):
+        s = [x["seconds"] for x in sections if x["path"] == path]
+        return None if None in s else round(sum(s), 1)
+    known = sum(x["seconds"] or 0 for x in sections)
+    return {"sections": sections, "core_s": total(times.CORE), "going_further_s": total(times.GOING_FURTHER),
+            "other_s": round(wall - known, 1)}
 
 
 def mode_name(fast: bool, scratch: bool = False) -> str:
@@ -137,8 +182,9 @@ def write_table() -> Path:
                      f"| {_blank_if_none(r.get('load_before'))} | {_blank_if_none(r.get('peak_mem_mb'))} | {status} "
                      f"| {r['machine']} | {r['date']} |")
     for r in rows:
-        lines += ["", f"## {r['notebook']} ({r['mode']} mode)", "",
-                  "| figure | value | anchor | ratio | source |", "|---|---|---|---|---|"]
+        lines += ["", f"## {r['notebook']} ({r['mode']} mode)"]
+        lines += section_table(r)
+        lines += ["", "| figure | value | anchor | ratio | source |", "|---|---|---|---|---|"]
         for name, e in r["figures"].items():
             v, a = e.get("value"), e.get("anchor")
             ratio = fmt(v / a) if isinstance(v, (int, float)) and isinstance(a, (int, float)) and a else ""
@@ -150,14 +196,27 @@ def write_table() -> Path:
     return path
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+def section_table(r: dict) -> list[str]:
+    """The time of each section of one run, and (full mode) the core path's total against its 3-min budget."""
+    if not r.get("sections"):
+        return []
+    lines = ["", "| section | path | seconds |", "|---|---|---|"]
+    for s in r["sections"]:
+        lines.append(f"| {s['title']} | {s['path']} | {_blank_if_none(s['seconds'])} |")
+    lines.append(f"| (kernel start, between cells) | | {_blank_if_none(r.get('other_s'))} |")
+    core = r.get("core_s")
+    if r["mode"] == "full":
+        verdict = ("not measured (the run stopped before the end of the core path)" if core is None else
+                   f"{core} s of the {times.BUDGET_CORE_S} s budget"
+                   + ("" if core <= times.BUDGET_CORE_S else f": OVER BUDGET by {core - times.BUDGET_CORE_S:.1f} s"))
+        lines += ["", f"Core path in full mode: {verdict}; going further: "
+                      f"{_blank_if_none(r.get('going_further_s')) or 'not measured'} s."]
+    return lines
 
 
 def update_readme() -> Path:
-    """Fill the README's notebook table from the results: a link for every notebook that exists, and the
-    measured full-mode wall time (with its peak memory) in the last column; a notebook without a full-mode
-    result keeps its budget there, marked as such."""
+    """Fill the README's notebook table from the results: a link for every notebook that exists (the time column
+    is benchmarks/times.py's); and the checkpoints table."""
     readme = ROOT / "README.md"
     lines = readme.read_text().splitlines()
     for i, line in enumerate(lines):
@@ -166,22 +225,8 @@ def update_readme() -> Path:
             continue
         num = cells[1].strip()
         nb = next(iter(sorted(NOTEBOOKS.glob(f"{num}_*.ipynb"))), None)
-        name = cells[2].strip()
-        stem = name.split("]")[0].lstrip("[") if name.startswith("[") else name   # student edition first
         if nb is not None:
-            stem = nb.stem
-            cells[2] = f" [{stem}](notebooks/student/{nb.name}) ([solutions](notebooks/{nb.name})) "
-        res, scratch = RESULTS / f"{stem}.full.json", RESULTS / f"{stem}.scratch.json"
-        if res.is_file():
-            r = json.loads(res.read_text())
-            if not r.get("error"):
-                cells[-2] = f" {_duration(r['wall_s'])}, {r['peak_mem_mb'] / 1024:.1f} GB (measured) "
-                if scratch.is_file() and not json.loads(scratch.read_text()).get("error"):
-                    s = json.loads(scratch.read_text())
-                    cells[-2] = (f" {_duration(r['wall_s'])}, {r['peak_mem_mb'] / 1024:.1f} GB with the checkpoints; "
-                                 f"{_duration(s['wall_s'])} training from scratch (measured) ")
-        elif "budget" not in cells[-2] and "measured" not in cells[-2]:
-            cells[-2] = f" {cells[-2].strip()} (budget) "
+            cells[2] = f" [{nb.stem}](notebooks/student/{nb.name}) ([solutions](notebooks/{nb.name})) "
         lines[i] = "|".join(cells)
     text = "\n".join(lines) + "\n"
     start, end = "<!-- checkpoints: written by benchmarks/run.py from checkpoints/*.json -->", "<!-- /checkpoints -->"
@@ -219,6 +264,11 @@ def main(argv=None) -> int:
             print(f"  {r['wall_s']} s, peak {r['peak_mem_mb']} MB, {len(r['figures'])} figures"
                   + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
     print(f"wrote {write_table()} and {update_readme()}")
+    ran = [] if args.table else [p.name[:2] for p in nbs]      # --table: the README's time column only
+    stale, errors, notes = times.update(ran, plans=bool(ran), notebooks=NOTEBOOKS, results=RESULTS)
+    for line in [*(f"note: {n}" for n in notes), *(f"plan not written: {e}" for e in errors)]:
+        print(line)
+    print("times written into: " + (", ".join(stale) or "nothing (already current)"))
     return 1 if failed else 0
 
 

@@ -6,13 +6,20 @@ the number stands; the test finds it, reads the number, and checks that it equal
 precision the prose writes it (99.32 % → two decimals of 100 × test_accuracy). So it fails when someone edits the
 prose (the quote is not found, or says another number) or the results (the number no longer agrees) without the
 other. ``figure`` names an entry of ``figures`` in ``benchmarks/results/<notebook>.full.json``, or a key of the file
-itself (``wall_s``, ``peak_mem_mb``); ``name.anchor`` is the anchor recorded with a figure; ``file:figure`` reads
-another results file. ``scale`` is a number or a function of the value; a 4-tuple row adds ``sig``, the significant
-digits when the prose rounds more coarsely than its last digit ("about 730 times").
+itself (``wall_s``, ``peak_mem_mb``, ``core_s``: the core path's full-mode time); ``name.anchor`` is the anchor
+recorded with a figure; ``section:<title>`` is the measured time (s) of the section under the heading ``## <title>``;
+``file:figure`` reads another results file. ``scale`` is a number or a function of the value; a 4-tuple row adds
+``sig``, the significant digits when the prose rounds more coarsely than its last digit ("about 730 times").
+
+Times too: every time the prose quotes ("227 s", "about 4 minutes", "a 15-minute run") must be tied by a row of
+``QUOTES`` to its measurement, or, when it is no measurement at all (a budget, a setting, a time from a paper), be
+listed in ``NOT_MEASURED`` with the reason; so a time a student reads cannot drift from benchmarks/results. The plan
+cell is not prose here: ``make times`` writes its times (tests/test_plan.py checks them).
 """
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,17 +145,31 @@ QUOTES = [
     ("09_crystal_gan", "constraint_share_geometry_only_noise", PERCENT, "noise, it reaches {} % with compositions"),
 ]
 
+# Times in the prose that are no measurement: (notebook, quote with {} where the number stands, why not measured).
+NOT_MEASURED = [
+]
+
 NUMBER = r"(-?\d{1,3}(?:[  ]\d{3})+|-?\d+(?:\.\d+)?)"   # 105 962 (thin or plain spaces), -153.3, 0.905
+# A quoted time: a number, then a space or a hyphen, then a unit of time ("227 s", "6.6 min", "a 15-minute run").
+TIME = re.compile(r"(?<![\w.,])" + NUMBER + r"(?:[   ]+|-)(?:s|secs?|seconds?|min|mins|minutes?|h|hours?|ms"
+                  r"|milliseconds?)(?![\w-])")
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$")
 
 
 def recorded(notebook, figure):
-    """The recorded value: a figure, its anchor (``name.anchor``), or a key of the results file."""
-    if ":" in figure:
-        name, figure = figure.split(":")
+    """The recorded value: a figure, its anchor (``name.anchor``), a section's time (``section:<title>``), or a key
+    of the results file."""
+    path = RESULTS / f"{notebook}.full.json"
+    if ":" in figure and not figure.startswith("section:"):
+        name, figure = figure.split(":", 1)
         path = RESULTS / f"{name}.json"
-    else:
-        path = RESULTS / f"{notebook}.full.json"
     data = json.loads(path.read_text())
+    if figure.startswith("section:"):
+        title = figure[len("section:"):]
+        times = {s["title"]: s["seconds"] for s in data.get("sections", [])}
+        assert times.get(title) is not None, (f"{path.name} times no section {title!r} (it times "
+                                              f"{list(times) or 'none'}): run benchmarks/run.py {notebook[:2]}")
+        return times[title]
     if figure in data and figure != "figures":
         return data[figure]
     field = "value"
@@ -159,9 +180,29 @@ def recorded(notebook, figure):
 
 
 def prose(notebook):
-    """All the markdown of a notebook, whitespace collapsed to single spaces."""
+    """All the markdown of a notebook but its plan cell (written by ``make times``), whitespace collapsed to single
+    spaces."""
     cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
-    return re.sub(r"\s+", " ", " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown"))
+    return re.sub(r"\s+", " ", " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+                                        and "plan" not in c.get("metadata", {}).get("tags", [])))
+
+
+def _number_spans(text, quote):
+    """Where the number of each mention of ``quote`` stands in ``text``."""
+    pattern = re.escape(re.sub(r"\s+", " ", quote)).replace(r"\{\}", NUMBER)
+    return [m.span(1) for m in re.finditer(pattern, text)]
+
+
+def untied_times(text, quotes):
+    """The times quoted in ``text`` whose number is not the number of one of ``quotes`` (each with context)."""
+    tied = {span for quote in quotes for span in _number_spans(text, quote)}
+    math = [m.span() for m in MATH.finditer(text)]
+    found = []
+    for m in TIME.finditer(text):
+        if m.span(1) in tied or any(a <= m.start() < b for a, b in math):
+            continue
+        found.append(f"'...{text[max(0, m.start() - 50): m.end() + 20]}...'")
+    return found
 
 
 def disagreements(text, quote, expected, sig=None):
@@ -195,6 +236,43 @@ def test_prose_quotes_the_recorded_figure(row):
     problems = disagreements(prose(notebook), quote, expected_value(row), *sig)
     assert not problems, (f"{notebook}.ipynb, figure {figure}: " + "; ".join(problems)
                           + f". Update the prose (or this table) to the results in benchmarks/results/.")
+
+
+@pytest.mark.parametrize("notebook", sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb")))
+def test_every_time_the_prose_quotes_is_tied_to_its_measurement(notebook):
+    quotes = [r[3] for r in QUOTES if r[0] == notebook] + [r[1] for r in NOT_MEASURED if r[0] == notebook]
+    found = untied_times(prose(notebook), quotes)
+    if found:
+        pytest.fail(f"{notebook}.ipynb quotes times that nothing ties to benchmarks/results:\n  " + "\n  ".join(found)
+                    + "\nFor each: add a row to QUOTES in tests/test_prose.py, (notebook, figure, scale, quote), "
+                      "with the measurement it states: 'wall_s', 'core_s', a recorded time such as 'train_seconds', "
+                      "or 'section:<heading>' for a section's time (scale MINUTES for minutes, a 5th element for "
+                      "'about'); or, if it is no measurement (a budget, a setting, a paper's figure), a row of "
+                      "NOT_MEASURED with the reason. Or remove the time from the prose.", pytrace=False)
+
+
+def test_the_time_scan_finds_untied_times_and_only_those():
+    text = ("Training took 227 s (about 4 minutes; a 15-minute budget), $2h$ apart, the 2s and 9s, in the 1990s, "
+            "10 000 steps in 1.5 h, 100 ms per redraw, 3 seconds.")
+    found = " | ".join(untied_times(text, []))
+    for time in ("took 227 s", "about 4 minutes", "a 15-minute", "in 1.5 h", "100 ms per", "3 seconds"):
+        assert time in found, (time, found)
+    assert len(untied_times(text, [])) == 6                       # not $2h$, the 2s, the 1990s, 10 000 steps
+    tied = untied_times(text, ["took {} s", "(about {} minutes", "a {}-minute budget", "in {} h", "{} ms per",
+                               "{} seconds."])
+    assert tied == []
+    assert len(untied_times(text, ["took {} min"])) == 6          # a quote for another unit ties nothing
+
+
+def test_a_section_time_is_read_from_the_results(tmp_path, monkeypatch):
+    (tmp_path / "99_x.full.json").write_text(json.dumps({"figures": {}, "core_s": 95.1, "sections": [
+        {"title": "Set-up", "path": "core", "seconds": 3.0},
+        {"title": "Going further 1: beam search", "path": "going further", "seconds": 61.2}]}))
+    monkeypatch.setattr(sys.modules[__name__], "RESULTS", tmp_path)
+    assert recorded("99_x", "section:Going further 1: beam search") == 61.2
+    assert recorded("99_x", "core_s") == 95.1
+    with pytest.raises(AssertionError, match="times no section 'Summary'"):
+        recorded("99_x", "section:Summary")
 
 
 def test_mlp_and_cnn_parameter_counts_in_05():
