@@ -143,6 +143,15 @@ def parse_kernel(kernel) -> np.ndarray:
         text = kernel.strip()
         if not text:
             raise SettingError("the kernel is empty: type nine numbers (three rows of three), e.g. '0 -1 0; -1 5 -1; 0 -1 0'")
+        if text[0].isalpha():                               # a name, not numbers: a preset that does not exist
+            import difflib
+
+            lower = {k.lower(): k for k in KERNELS}
+            close = [lower[k] for k in difflib.get_close_matches(text.lower(), lower, n=1, cutoff=0.6)]
+            raise SettingError(f"{text!r:.40} is not a preset kernel" + (f" (did you mean {close[0]!r}?)" if close
+                                                                          else "")
+                               + f": choose one of {', '.join(map(repr, KERNELS))}, or type nine numbers such as "
+                                 f"'0 -1 0; -1 5 -1; 0 -1 0'")
         rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
         values = []
         for r in rows:
