@@ -30,6 +30,8 @@ ROWS = [
     (chem.why_invalid, None, SettingError, "why_invalid expects a SMILES string", "None"),
     (chem.is_valid, 123, SettingError, "mol expects a SMILES string", "123"),
     (chem.canonical, NAN, SettingError, "mol expects a SMILES string", "nan"),
+    (lambda s: chem.canonical(s, strict=True), "CCX", SettingError, "is not a valid SMILES - syntax error: the "
+     "character 'X' at position 2", "'CCX'"),
     (chem.tokenize, None, SettingError, "tokenize expects a SMILES string", "None"),
     # a bare string where a list is expected used to be scored character by character (validity('CCO') == 1.0)
     (chem.validity, "CCO", SettingError, "validity expects a list of SMILES, got the single string", "'CCO'"),
@@ -85,3 +87,27 @@ def test_table_covers_issue_23_and_21():
     assert len(ROWS) >= 15
     called = {getattr(row[0], "__name__", "") for row in ROWS}
     assert {"check_smiles", "validity", "uniqueness", "internal_diversity", "properties"} <= called
+
+
+def test_canonical_of_an_invalid_smiles_is_none_unless_strict():
+    """Sets and counts over many samples skip invalid strings ({canonical(s) for s in samples} - {None}); a SMILES
+    typed by hand asks with strict=True and is told why."""
+    assert chem.canonical("CCX") is None and chem.canonical("C1CC") is None
+    assert chem.canonical("OCC", strict=True) == "CCO"
+    with pytest.raises(SettingError, match="ring label"):
+        chem.canonical("C1CC", strict=True)
+
+
+def test_draw_grid_keeps_a_typo_as_a_labelled_tile():
+    """An invalid SMILES among valid ones is not dropped: its tile keeps its place and carries text (the reason)."""
+    import numpy as np
+
+    size = 120
+    img = np.asarray(chem.draw_grid(["CCO", "CCX", "CCN"], n_per_row=3, size=size).convert("RGB")).astype(int)
+    assert img.shape[:2] == (size, 3 * size)
+    tile = img[:, size:2 * size]
+    red = (tile[..., 0] > 120) & (tile[..., 1] < 100) & (tile[..., 2] < 100)
+    dark = tile.sum(-1) < 300
+    assert red.sum() > 50 and dark.sum() > 50, "the invalid SMILES' tile is blank"
+    alone = np.asarray(chem.draw_grid(["CCN"], n_per_row=1, size=size).convert("RGB")).astype(int)
+    assert np.abs(img[:, 2 * size:] - alone).mean() < 1, "the molecule after the typo moved"

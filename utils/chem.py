@@ -273,11 +273,15 @@ def is_valid(smiles: str) -> bool:
     return mol(smiles) is not None
 
 
-def canonical(smiles: str) -> str | None:
-    """RDKit's canonical SMILES (one string per molecule), or None for an invalid string."""
+def canonical(smiles: str, strict: bool = False) -> str | None:
+    """RDKit's canonical SMILES (one string per molecule). An invalid string gives None, so that sets and counts
+    over many samples skip it (``{canonical(s) for s in samples} - {None}``); with ``strict=True`` it raises
+    :class:`SettingError` saying why RDKit rejects it (:func:`why_invalid`), for a SMILES typed by hand."""
     from rdkit import Chem
 
     m = mol(smiles)
+    if m is None and strict:
+        raise SettingError(f"canonical: {smiles!r} is not a valid SMILES - {why_invalid(smiles)}")
     return None if m is None else Chem.MolToSmiles(m)
 
 
@@ -521,20 +525,54 @@ def has_substructure(smiles_list, pattern) -> np.ndarray:
 
 
 def draw_grid(smiles_list, n_per_row: int = 5, size: int = 220, legends=None):
-    """RDKit drawings of the valid SMILES in a grid (an image shown by Jupyter); ``legends``: one caption per
-    SMILES. Invalid SMILES are skipped; none valid raises :class:`SettingError`."""
+    """RDKit drawings of the SMILES in a grid (an image shown by Jupyter); ``legends``: one caption per SMILES. An
+    invalid SMILES keeps its place as a blank tile that names it and says why RDKit rejects it; none valid raises
+    :class:`SettingError`."""
     from rdkit.Chem import Draw
 
     smiles_list = _smiles_list(smiles_list, "draw_grid")
     if legends is not None and (isinstance(legends, str) or len(legends) != len(smiles_list)):
         raise SettingError(f"draw_grid needs one legend per SMILES ({len(smiles_list)}), got {_show(legends)}.")
-    captions = list(legends) if legends is not None else [""] * len(smiles_list)
-    pairs = [(m, captions[i]) for i, m in enumerate(map(mol, smiles_list)) if m is not None]
-    if not pairs:
+    captions = [str(c) for c in legends] if legends is not None else [""] * len(smiles_list)
+    mols = [mol(s) for s in smiles_list]
+    if all(m is None for m in mols):
         raise SettingError(f"no valid molecule to draw among the {len(smiles_list)} SMILES given "
                            f"({_show(smiles_list)}): chem.why_invalid(s) says what is wrong with each.")
-    return Draw.MolsToGridImage([p[0] for p in pairs], molsPerRow=n_per_row, subImgSize=(size, size),
-                                legends=[p[1] for p in pairs])
+    img = Draw.MolsToGridImage(mols, molsPerRow=n_per_row, subImgSize=(size, size), legends=captions)
+    invalid = {i: (smiles_list[i], captions[i]) for i, m in enumerate(mols) if m is None}
+    return _label_invalid(img, invalid, n_per_row, size) if invalid else img
+
+
+def _label_invalid(img, invalid: dict, n_per_row: int, size: int):
+    """``img`` (a grid of ``size``-pixel tiles) with text written into the blank tile of each invalid SMILES:
+    ``invalid`` maps its index to (SMILES, caption)."""
+    import io
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    if not hasattr(img, "paste"):                       # RDKit's notebook mode hands back PNG bytes
+        img = Image.open(io.BytesIO(getattr(img, "data", img)))
+    img = img.convert("RGB")
+    draw = ImageDraw.Draw(img)
+    px = max(10, size // 15)
+    try:
+        font = ImageFont.load_default(size=px)
+    except TypeError:                                   # Pillow < 10.1: one small bitmap font
+        font = ImageFont.load_default()
+    per_line = max(12, int(size / (0.55 * px)))
+    for i, (smiles, caption) in invalid.items():
+        x0, y0 = (i % n_per_row) * size, (i // n_per_row) * size
+        shown = smiles if len(smiles) <= per_line else smiles[:per_line - 3] + "..."
+        lines = [shown, "invalid SMILES:"] + textwrap.wrap(why_invalid(smiles), per_line)[:6]
+        draw.rectangle([x0 + 4, y0 + 4, x0 + size - 5, y0 + size - 5], outline=(200, 60, 60), width=2)
+        y = y0 + max(8, (size - len(lines) * (px + 3)) // 2)
+        for k, line in enumerate(lines):
+            draw.text((x0 + 10, y), line, fill=(170, 30, 30) if k < 2 else (60, 60, 60), font=font)
+            y += px + 3
+        if caption:                                     # where RDKit writes the legend of a molecule
+            draw.text((x0 + size // 2, y0 + size - px - 12), caption, fill=(0, 0, 0), font=font, anchor="mt")
+    return img
 
 
 # ----------------------------------------------------------------------------------------------
