@@ -254,3 +254,43 @@ def test_an_answer_cell_that_failed_in_strict_mode_raises_with_the_reason(shell,
     ("print(w == 1)", "w", False), ("    w = 2  # in a block", "w", True), ("shift(w)", "shift", False)])
 def test_which_cell_defines_an_answer(source, name, defines):
     assert ex._defines(source, name) is defines
+
+
+# ---- what a student reads for answers of the wrong kind (issue 29, 2.3): one sentence, no library's message --------
+def _no_hidden_layer(n_in, n_out):
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(n_in, n_out), nn.ReLU())
+
+
+BAD_ANSWERS = [
+    ("ex01.check_perceptron_step", lambda w, w0, x, y, lr: w + lr * x, "must return two things"),
+    ("ex03.check_circle_features", [], "at least one feature among x1, x2"),
+    ("ex03.check_circle_features", "x1^2", "must be a list of feature names"),
+    ("ex03.check_small_spiral_network", [6, 6], "spiral_settings must be a dict of playground settings"),
+    ("ex03.check_make_mlp", _no_hidden_layer, "has no hidden layer"),
+    ("ex04.check_true_convolution", lambda X, K: X @ K, "convolve(X, K) stopped with a ValueError on a 9 x 8 image"),
+    ("ex04.check_horizontal_kernel", "sobel", "K_horizontal must be a 3 x 3 array of numbers"),
+    ("ex04.check_horizontal_kernel", [[1, 2, 1], [0, 0, 0], [-1, -2, -1]], "large, but negative"),
+    ("ex05.check_params_without_second_pool", 406_954, "406,954 is 64 short"),
+    ("ex05.check_params_without_second_pool", 1e30, "1e+30 is not it"),
+    ("ex06.check_lstm_params", 1e30, "1e+30 is not it"),
+]
+LIBRARY_TEXT = ("gufunc", "unpack", "dictionary update", "could not convert", "could not be used", "Traceback",
+                "000,000,000")
+
+
+@pytest.mark.parametrize("key,answer,fragment", BAD_ANSWERS, ids=[f"{k}-{f[:24]}" for k, _, f in BAD_ANSWERS])
+def test_an_answer_of_the_wrong_kind_gets_one_clear_sentence(key, answer, fragment):
+    with pytest.raises(ex.NotYet) as err:
+        ex.REGISTRY[key].check(answer)
+    msg = str(err.value)
+    assert fragment in msg, msg
+    assert "\n" not in msg and len(msg) < 400, msg
+    assert not any(t in msg for t in LIBRARY_TEXT), msg
+
+
+@pytest.mark.parametrize("value,text", [(407_018, "407,018"), (1e30, "1e+30"), (-3, "-3"), (0.125, "0.125"),
+                                        (float("inf"), "inf"), ("x", "'x'")])
+def test_numbers_in_messages_are_readable(value, text):
+    assert ex.shown(value) == text

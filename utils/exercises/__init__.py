@@ -256,6 +256,30 @@ def number(x, what: str, example: str = "0.5") -> float:
     return float(x)
 
 
+def described(value) -> str:
+    """What an answer is, in words: 'an array of shape (3,)', 'a list of 2 items', 'the string 'sobel'', 'a float'."""
+    if isinstance(value, str):
+        return f"the string {value!r:.40}"
+    if hasattr(value, "shape"):
+        return f"an array of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list, dict, set)):
+        return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
+    name = type(value).__name__
+    return "None" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def shown(x) -> str:
+    """A number as a message shows it: a whole number below 10**12 with thousands separators (407,018), anything
+    else in three significant digits (1e+30, not 31 digits)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError, OverflowError):
+        return f"{x!r:.40}"
+    if math.isfinite(v) and v.is_integer() and abs(v) < 1e12:
+        return f"{int(v):,}"
+    return f"{v:.3g}"
+
+
 def whole(x, what: str) -> int:
     """A prediction that must be a whole number (a count, a number of pixels), as an int, or a one-line NotYet."""
     import numbers

@@ -1,7 +1,7 @@
 """Exercise checks of notebook 01 (the perceptron)."""
 import numpy as np
 
-from . import choice, exercise, expect, number
+from . import choice, described, exercise, expect, number
 
 _GRID = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
@@ -52,7 +52,14 @@ def check_perceptron_step(perceptron_step):
     for _ in range(50):
         w, x = rng.normal(size=3), rng.normal(size=3)
         w0, y, lr = rng.normal(), float(rng.integers(0, 2)), rng.uniform(0.01, 1)
-        got_w, got_w0 = perceptron_step(w.copy(), w0, x, y, lr)
+        got = perceptron_step(w.copy(), w0, x, y, lr)
+        expect(isinstance(got, (tuple, list)) and len(got) == 2,
+               f"perceptron_step must return two things, the new weights and the new threshold (return w, w0), got "
+               f"{described(got)}")
+        got_w, got_w0 = got
+        expect(np.shape(got_w) == w.shape and np.size(got_w0) == 1,
+               f"perceptron_step must return (w, w0): w with one weight per input (shape {w.shape}) and w0 one "
+               f"number, got shapes {np.shape(got_w)} and {np.shape(got_w0)}")
         ref_w, ref_w0 = _reference_step(w, w0, x, y, lr)
         expect(np.allclose(got_w, ref_w) and np.isclose(got_w0, ref_w0),
                f"for w={np.round(w, 2)}, w0={w0:.2f}, x={np.round(x, 2)}, y={y:.0f}, lr={lr:.2f} expected "

@@ -7,7 +7,7 @@ convolution.
 """
 import numpy as np
 
-from . import choice, exercise, expect, whole
+from . import choice, described, exercise, expect, whole
 
 
 def _xcorr(X, K):
@@ -127,21 +127,33 @@ SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float)
 @exercise(wrong=[lambda: SOBEL_X,                                                       # vertical edges
                  lambda: np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], float),    # every edge
                  lambda: np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),            # identity
-                 lambda: np.array([[1, 2, 1], [0, 0, 0], [1, 2, 1]], float)])           # not zero-sum
+                 lambda: np.array([[1, 2, 1], [0, 0, 0], [1, 2, 1]], float),            # not zero-sum
+                 lambda: SOBEL_X.T[::-1].copy()])                   # above minus below: negative on the edge asked
 def check_horizontal_kernel(K):
-    """K: a 3 x 3 kernel whose output is zero on a flat image and on a vertical edge, and large on a
-    horizontal edge (dark above, bright below)."""
-    K = np.asarray(K, dtype=float)
+    """K: a 3 x 3 kernel whose output is zero on a flat image and on a vertical edge, and large (positive) on a
+    horizontal edge that is dark above and bright below: the row below minus the row above, the sign convention of
+    the notebook's Sobel kernel (the column on the right minus the column on the left)."""
+    try:
+        K = np.asarray(K, dtype=float)
+    except (TypeError, ValueError):
+        K = None
+    expect(K is not None, f"K_horizontal must be a 3 x 3 array of numbers, for example np.array([[0, 0, 0], [0, 1, "
+                          f"0], [0, 0, 0]], float), got {described(K)}")
     expect(K.shape == (3, 3), f"the kernel must be a 3 x 3 array, got shape {K.shape}")
     flat = np.full((8, 8), 0.7)
     horizontal = np.zeros((8, 8))
     horizontal[4:] = 1.0          # a horizontal edge: the brightness changes from one row to the next
     vertical = horizontal.T.copy()
-    r_flat, r_h, r_v = (np.abs(_xcorr(img, K)).max() for img in (flat, horizontal, vertical))
+    r_flat, r_v = (np.abs(_xcorr(img, K)).max() for img in (flat, vertical))
+    r_h, r_h_neg = _xcorr(horizontal, K).max(), -_xcorr(horizontal, K).min()
     expect(r_flat < 1e-9, f"on a flat image (all pixels 0.7) your kernel gives up to {r_flat:.3g}, not 0. Hint: "
                           f"an edge detector ignores uniform regions, so its numbers must add up to zero.")
     expect(r_v < 1e-9, f"on a vertical edge your kernel responds with up to {r_v:.3g}: it must give 0 there. Hint: "
                        f"a vertical edge is the same in every row, so each column of the kernel must add up to zero.")
+    expect(r_h > 0.5 or r_h_neg <= 0.5, f"on a horizontal edge dark above and bright below your kernel gives "
+                                        f"{-r_h_neg:.3g}: large, but negative. It should be positive there: the "
+                                        f"row below minus the row above, as the Sobel kernel takes the column on "
+                                        f"the right minus the one on the left. Swap the signs of your weights.")
     expect(r_h > 0.5, f"on a horizontal edge (a step of 1 between two rows) your kernel responds only {r_h:.3g}; "
                       f"it should respond clearly (> 0.5). Hint: weights of opposite signs above and below the centre.")
 
@@ -193,7 +205,24 @@ def check_true_convolution(convolve):
     for shape, kshape in [((9, 8), (3, 3)), ((12, 10), (3, 5))]:
         X, K = rng.normal(size=shape), rng.normal(size=kshape)
         want = convolve2d(X, K, mode="valid")
-        got = np.asarray(convolve(X.copy(), K.copy()), dtype=float)
+        try:
+            got = convolve(X.copy(), K.copy())
+        except Exception as exc:  # noqa: BLE001 - the student's code: say where it failed, in one sentence
+            got = exc
+        hint = {ValueError: "arrays of different shapes do not multiply as a whole (X @ K is a matrix product, "
+                            "not a convolution): slide K over X, each output pixel being the sum of the flipped K "
+                            "times the window of X under it",
+                IndexError: f"an index went past the edge of X: the output has (H - {kshape[0]} + 1) x "
+                            f"(W - {kshape[1]} + 1) pixels"}.get(type(got), "run it on a small X and K to see where")
+        expect(not isinstance(got, Exception),
+               f"convolve(X, K) stopped with a {type(got).__name__} on a {shape[0]} x {shape[1]} image X and a "
+               f"{kshape[0]} x {kshape[1]} kernel K. Hint: {hint}.")
+        try:
+            arr = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        expect(arr is not None, f"convolve(X, K) must return an array of numbers, got {described(got)}")
+        got = arr
         expect(got.shape == want.shape, f"for a {shape} image and a {kshape} kernel the output must be {want.shape}, "
                                         f"got {got.shape}")
         err = np.abs(got - want).max()

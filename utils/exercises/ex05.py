@@ -6,7 +6,7 @@ of one neuron. Write exercises: parameters of a convolution layer, max-pooling b
 """
 import numpy as np
 
-from . import exercise, expect, whole
+from . import exercise, expect, shown, whole
 
 
 # ----------------------------------------------------------------------------------------------
@@ -56,19 +56,25 @@ def _cnn_without_second_pooling():
 
 @exercise(kind="predict", wrong=[lambda: 105_962,                      # pooling has no weights: "unchanged"
                                  lambda: 4 * 105_962,                  # every layer four times larger
-                                 lambda: 105_962 - 100_416])           # dropped the dense layer
+                                 lambda: 105_962 - 100_416,            # dropped the dense layer
+                                 lambda: 406_954,                      # the dense layer's 64 biases forgotten
+                                 lambda: 406_954 + 64 - 10,            # the last layer's 10 biases forgotten
+                                 lambda: 407_018 - 96])                # batch norm's scales and shifts forgotten
 def check_params_without_second_pool(predicted_params):
     """predicted_params: the number of parameters of the notebook's CNN with its second nn.MaxPool2d(2) removed
-    (the dense layer then reads 32 x 14 x 14 numbers). Accepted within 0.5 %."""
+    (the dense layer then reads 32 x 14 x 14 numbers). Exact: a count is a count, and every bias counts."""
     from .. import mnist
 
     got = whole(predicted_params, "a number of parameters")
     truth = mnist.n_params(_cnn_without_second_pooling())
-    if abs(got - truth) <= 0.005 * truth:
+    if got == truth:
         return
-    expect(got != mnist.n_params(mnist.build_cnn()), f"{got:,} is the count with the pooling. Hint: pooling has no "
-                                                     f"weights, but it sets how many numbers reach the dense layer.")
-    expect(False, f"{got:,} is not it. Hint: the convolutions' kernels do not depend on the size of the maps; only the "
+    expect(got != mnist.n_params(mnist.build_cnn()), f"{shown(got)} is the count with the pooling. Hint: pooling has "
+                                                     f"no weights, but it sets how many numbers reach the dense layer.")
+    expect(not 0 < truth - got <= 200, f"{shown(got)} is {shown(truth - got)} short. Hint: every neuron and every "
+                                       f"filter has a bias, and each batch-norm channel a scale and a shift: count "
+                                       f"them too.")
+    expect(False, f"{shown(got)} is not it. Hint: the convolutions' kernels do not depend on the size of the maps; only the "
                   f"first dense layer does: without the second pooling it reads 32 x 14 x 14 numbers instead of "
                   f"32 x 7 x 7, and each of its 64 neurons has one weight per number it reads.")
 

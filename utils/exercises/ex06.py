@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from . import exercise, expect, number, one_thread
+from . import exercise, expect, number, one_thread, shown
 
 
 _TOKEN_CASES = {
@@ -86,7 +86,7 @@ def check_lstm_params(predicted_lstm_params):
            "that is one gate per layer: an LSTM layer has four (input, forget, cell candidate, output)")
     expect(got not in (_lstm_count(32, 256, 1), _lstm_count(32, 256, 1) * 2),
            "the second layer does not read the 32-number embedding but the 256-number hidden state of the first")
-    expect(False, f"{got:,.0f} is not it. Hint: per layer, 4 gates x (input weights 256 x n_in + recurrent weights "
+    expect(False, f"{shown(got)} is not it. Hint: per layer, 4 gates x (input weights 256 x n_in + recurrent weights "
                   f"256 x 256 + two biases of 256), with n_in = 32 for layer 1 and 256 for layer 2")
 
 
