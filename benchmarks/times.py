@@ -50,6 +50,7 @@ REFERENCES, SUMMARY = "References", "Summary"
 PLAN_TAG = "plan"
 HEADER = ["section", "path", "class time", "run time, full mode"]
 TOTAL = "**core path**"
+LAST_LINE = "*Measured in full mode"
 UNKNOWN = "…"
 BUDGET_CLASS_MIN, BUDGET_CORE_S = 60, 180     # CONTRIBUTING, "Budgets"
 _HEADING = re.compile(r"^## (?!#)(.*?)\s*#*\s*$")
@@ -166,9 +167,10 @@ def parse_plan(source: str, where: str) -> tuple[str, list[tuple[str, str, str]]
     if start is None:
         raise PlanError(f"{where}: the plan cell has no table with the header "
                         f"'| {' | '.join(HEADER)} |' (CONTRIBUTING, 'Core path and going further')")
-    rows = []
-    for line in lines[start + 2:]:
+    rows, end = [], len(lines)
+    for k, line in enumerate(lines[start + 2:], start + 2):
         if not line.lstrip().startswith("|"):
+            end = k
             break
         cells = _cells(line)
         if len(cells) != 4:
@@ -183,6 +185,10 @@ def parse_plan(source: str, where: str) -> tuple[str, list[tuple[str, str, str]]
             raise PlanError(f"{where}: plan row {section!r}: class time {class_time!r} must be whole minutes, "
                             f"like '5 min'")
         rows.append((section, path, class_time))
+    after = [line for line in lines[end:] if line.strip() and not line.startswith(LAST_LINE)]
+    if after:
+        raise PlanError(f"{where}: the plan cell has text after its table, {after[0].strip()[:60]!r}: `make times` "
+                        f"writes the only line there; move that text above the table")
     return "\n".join(lines[:start]).rstrip(), rows
 
 
@@ -222,7 +228,7 @@ def last_line(stem: str, results: Path = RESULTS) -> str:
     """The plan's last line: the whole notebook in full mode, its peak memory, fast mode and from-scratch times
     when those results exist."""
     full = load(stem, "full", results)
-    text = (f"Measured in full mode{cores(full)}: the whole notebook in {duration((full or {}).get('wall_s'))}, "
+    text = (f"{LAST_LINE[1:]}{cores(full)}: the whole notebook in {duration((full or {}).get('wall_s'))}, "
             f"peak memory {gigabytes((full or {}).get('peak_mem_mb'))}")
     if (fast := load(stem, "fast", results)) is not None:
         text += f"; in fast mode (`COURSE_FAST=1`) {duration(fast['wall_s'])}"

@@ -311,6 +311,13 @@ def test_a_plan_that_does_not_match_its_notebook_is_refused_with_what_to_fix(hea
         times.plan_source(_made_up(headings, rows), "99_made_up", Path("/nonexistent"))
 
 
+def test_text_after_the_plan_table_is_not_lost():
+    nb = _made_up(HEADINGS, ROWS)
+    nb.cells[1].source += "\n\nThe exercises of section 2 can be skipped."
+    with pytest.raises(times.PlanError, match="text after its table, 'The exercises of section 2"):
+        times.plan_source(nb, "99_made_up", Path("/nonexistent"))
+
+
 def test_a_notebook_without_a_plan_cell_is_refused():
     nb = _made_up(HEADINGS, ROWS)
     nb.cells[1].metadata["tags"] = []
