@@ -46,6 +46,19 @@ def test_plots_run_and_mark_divergence():
     plot_surface_2d(lambda P: (P[:, 0] + P[:, 1]) / 2, X, [0, 1, 1, 0], resolution=11)
 
 
+def test_loss_curves_legend_outside_the_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_loss_curves({"a": [1, 0.5]}, legend="outside", xlabel="step")
+    ax.figure.canvas.draw()
+    legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= box.x1 and ax.get_xlabel() == "step"     # right of the axes: no curve can hide it
+    inside = plot_loss_curves({"a": [1, 0.5]})
+    inside.figure.canvas.draw()
+    assert inside.get_legend().get_window_extent().x1 <= inside.get_window_extent().x1
+
+
 # ---- the notebook's numpy MLP -------------------------------------------------------------------------------
 def _mlp_source():
     cells = json.loads(NOTEBOOK.read_text())["cells"]

@@ -54,13 +54,14 @@ def plot_surface_2d(predict, X, y, ax=None, lim=(-0.5, 1.5), title="", resolutio
     return ax
 
 
-def plot_loss_curves(curves: dict, ax=None, title="", ylabel="loss E", log=True):
+def plot_loss_curves(curves: dict, ax=None, title="", ylabel="loss E", log=True, legend="best", xlabel="epoch"):
     """Draw several loss-versus-epoch curves (``{label: sequence}``); non-finite values (a diverged run) are
-    marked with a cross where the run blew up."""
+    marked with a cross where the run blew up. ``legend``: a matplotlib location, or ``"outside"`` to put it to
+    the right of the axes, where no curve can hide it."""
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.8))
+        _, ax = plt.subplots(figsize=(8.5, 3.8) if legend == "outside" else (6, 3.8))
     for label, values in curves.items():
         v = np.asarray(values, dtype=float)
         finite = np.isfinite(v) & (np.abs(v) < 1e30)
@@ -71,8 +72,11 @@ def plot_loss_curves(curves: dict, ax=None, title="", ylabel="loss E", log=True)
                 ax.plot(last[-1], v[last[-1]], "x", color=line.get_color(), ms=10, mew=2)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend()
+    if legend == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(loc=legend)
     return ax

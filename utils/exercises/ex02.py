@@ -16,7 +16,8 @@ def _bce(z, y):
 # ---- Exercise 4 (write): ReLU backward -----------------------------------------------------------------------
 @exercise(wrong=[lambda: (lambda dH, Z: dH),                                   # forgot the derivative
                  lambda: (lambda dH, Z: (Z > 0).astype(float)),                # forgot the upstream gradient
-                 lambda: (lambda dH, Z: dH * np.maximum(Z, 0))])               # multiplied by phi, not phi'
+                 lambda: (lambda dH, Z: dH * np.maximum(Z, 0)),                # multiplied by phi, not phi'
+                 lambda: (lambda dH, Z: dH * (dH > 0))])                       # the gradient's sign, not Z's
 def check_relu_backward(relu_backward):
     """relu_backward(dH, Z) = dE/dZ for H = max(Z, 0), given the upstream gradient dH = dE/dH."""
     rng = np.random.default_rng(2)
@@ -44,7 +45,9 @@ def _shape(value, name: str) -> tuple:
 
 @exercise(kind="predict", wrong=[lambda: ((10, 3, 16), (10, 16)),   # one gradient per example: summed, not kept
                                  lambda: ((16, 3), (10, 16)),       # W transposed (torch's nn.Linear stores W^T)
-                                 lambda: ((3, 16), (10, 4))])       # dE/dH1 with the output layer's width
+                                 lambda: ((3, 16), (10, 4)),        # dE/dH1 with the output layer's width
+                                 lambda: ((3, 16), (10, 3)),        # dE/dH0, the error sent on to the inputs
+                                 lambda: ((10, 16), (10, 16))])     # dE/dW1 shaped like H1: one row per example
 def check_backward_shapes(shape_dW1, shape_dH1):
     """For the finch network 3 -> 16 tanh -> 4 scores and a batch of 10 examples: the shapes of dE/dW1 (the first
     layer's weight gradient) and of dE/dH1 (the error sent back to the 16 hidden neurons)."""
@@ -64,7 +67,8 @@ def check_backward_shapes(shape_dW1, shape_dH1):
 # ---- Exercise 5 (write): the gradient of another loss --------------------------------------------------------
 @exercise(wrong=[lambda: (lambda z, y: (_sigmoid(z) - y) * _sigmoid(z) * (1 - _sigmoid(z))),  # squared-error one
                  lambda: (lambda z, y: y - _sigmoid(z)),                                      # sign flipped
-                 lambda: (lambda z, y: _sigmoid(z) * (1 - _sigmoid(z)))])                     # forgot the target
+                 lambda: (lambda z, y: _sigmoid(z) * (1 - _sigmoid(z))),                      # forgot the target
+                 lambda: (lambda z, y: -y / _sigmoid(z) + (1 - y) / (1 - _sigmoid(z)))])      # dE/dp, not dE/dz
 def check_bce_gradient(bce_gradient):
     """bce_gradient(z, y) = dE/dz for E = -[y log p + (1 - y) log(1 - p)], p = sigmoid(z), element-wise."""
     rng = np.random.default_rng(4)
@@ -89,7 +93,8 @@ def critical_learning_rate(X):
 
 @exercise(wrong=[lambda: (lambda X: 1 / np.linalg.eigvalsh(X.T @ X / len(X)).max()),    # forgot the factor 2
                  lambda: (lambda X: 2 / np.linalg.eigvalsh(X.T @ X / len(X)).min()),    # smallest curvature
-                 lambda: (lambda X: 2 / np.trace(X.T @ X))],                           # not an eigenvalue
+                 lambda: (lambda X: 2 / np.trace(X.T @ X)),                            # not an eigenvalue
+                 lambda: (lambda X: 2 / np.linalg.eigvalsh(X.T @ X).max())],           # forgot the 1/n
           reference=critical_learning_rate)
 def check_critical_learning_rate(critical_learning_rate):
     """critical_learning_rate(X) = 2 / lambda_max(X^T X / n): above it, gradient descent on the squared error
