@@ -1,6 +1,7 @@
 """Delivery: the student edition and slides (built from every notebook, solutions removed, the rest untouched), the
 site's executor, and the Colab block of every set-up cell."""
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -168,7 +169,7 @@ def test_colab_block_clones_installs_and_puts_the_course_on_the_path(monkeypatch
 
     calls, fake_sys = _run_colab_block(monkeypatch, [0, 0])
     assert calls[0][:2] == ["git", "clone"] and calls[0][-2:] == [REPO_URL, CLONE_DIR]
-    assert calls[1] == ["/usr/bin/python3", "-m", "pip", "install", "-q", "-e", CLONE_DIR], "the kernel's own pip"
+    assert calls[1] == [sys.executable, "-m", "pip", "install", "-q", "-e", CLONE_DIR], "the kernel's own pip"
     assert "torch" not in " ".join(calls[1]), "never pin or reinstall torch"
     assert fake_sys.path == [CLONE_DIR]
 

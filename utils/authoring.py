@@ -80,26 +80,18 @@ CLONE_DIR = "/content/nn-materials-course"
 def colab_block() -> list:
     """The lines of the set-up cell that run on Google Colab only (torch is never reinstalled or pinned).
 
-    Plain Python (no ``!`` or ``%pip``), so that each step's exit status is checked: a failed download or install
-    stops the cell with a sentence saying what failed and what to do, not a later ``ModuleNotFoundError: utils``.
+    Plain Python (no ``!`` or ``%pip``), so that each step's exit status is checked: a failed download stops the cell
+    with a sentence saying what to do, and so does a failed install (``utils.colab.install_course``, in the clone).
     """
     return [
-        'if "google.colab" in sys.modules:  # on Colab only: fetch the course and install what Colab lacks',
-        "    import os, subprocess",
-        "    def colab_step(command, failed):  # runs a command; if it fails, stops here and says why",
-        "        done = subprocess.run(command, capture_output=True, text=True)",
-        "        if done.returncode != 0:",
-        '            raise RuntimeError(f"{failed}\\n{done.stderr[-1500:]}")',
-        f'    course, course_url = "{CLONE_DIR}", "{REPO_URL}"',
-        "    if not os.path.isdir(course):",
-        '        colab_step(["git", "clone", "-q", "--depth", "1", course_url, course],',
-        '                   f"Could not download the course from {course_url}: check the internet connection "',
-        '                   "and that this address opens, then run this cell again.")',
-        "    # installs RDKit, ASE and rdata; keeps Colab's own torch and ipywidgets (the course pins neither)",
-        '    colab_step([sys.executable, "-m", "pip", "install", "-q", "-e", course],',
-        '''               "Could not install the course's packages: run this cell again; if it fails again, "''',
-        '               "choose Runtime > Disconnect and delete runtime, then run all cells.")',
-        "    sys.path.insert(0, course)",
+        'if "google.colab" in sys.modules:  # on Colab only: fetch the course, install what Colab lacks (keeps its torch)',
+        f'    import os, subprocess; course, url = "{CLONE_DIR}", "{REPO_URL}"',
+        '    got = os.path.isdir(course) or subprocess.run(["git", "clone", "-q", "--depth=1", url, course], '
+        'capture_output=True, text=True)',
+        '    if got is not True and got.returncode:',
+        '        raise RuntimeError(f"Could not download the course from {url}: check the internet connection, then '
+        'run this cell again.\\n{got.stderr[-1500:]}")',
+        "    sys.path.insert(0, course); from utils.colab import install_course; install_course(course)",
     ]
 
 
