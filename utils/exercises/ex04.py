@@ -7,7 +7,7 @@ convolution.
 """
 import numpy as np
 
-from . import choice, described, exercise, expect, whole
+from . import choice, described, exercise, expect, shown, whole
 
 
 def _xcorr(X, K):
@@ -35,12 +35,12 @@ def check_conv_layer_params(predicted_conv_params):
     truth = sum(p.numel() for p in nn.Conv2d(3, 64, kernel_size=5, device="meta").parameters())
     if got == truth:
         return
-    expect(got != 64 * (5 * 5 + 1), f"{got} counts one 5 x 5 kernel per filter. Hint: a filter on an RGB image has "
+    expect(got != 64 * (5 * 5 + 1), f"{shown(got)} counts one 5 x 5 kernel per filter. Hint: a filter on an RGB image has "
                                     f"one 5 x 5 kernel per input channel (red, green, blue), and one bias.")
-    expect(got != 64 * 5 * 5 * 3, f"{got} counts the weights only. Hint: each filter also has one bias.")
-    expect(got < 10 ** 7, f"{got} is far too many. Hint: the kernel is shared by every position, so the size of "
+    expect(got != 64 * 5 * 5 * 3, f"{shown(got)} counts the weights only. Hint: each filter also has one bias.")
+    expect(got < 10 ** 7, f"{shown(got)} is far too many. Hint: the kernel is shared by every position, so the size of "
                           f"the image does not enter the count.")
-    expect(False, f"{got} is not it. Hint: one filter 3 x 3 on RGB had 3 x 3 x 3 + 1 = 28 parameters; here there are "
+    expect(False, f"{shown(got)} is not it. Hint: one filter 3 x 3 on RGB had 3 x 3 x 3 + 1 = 28 parameters; here there are "
                   f"64 filters, each 5 x 5 on 3 channels, each with its bias.")
 
 
