@@ -229,7 +229,7 @@ def pg():
 
 def test_widget_builds_and_draws(pg):
     assert pg.picture.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert pg.redraw_seconds < 1.0
+    assert pg.redraw_cpu_seconds < 1.0          # the first, full draw (CPU time: a busy machine's waiting aside)
     for cls in ("pg-play", "pg-step", "pg-reset", "pg-lr", "pg-dataset", "pg-hidden", "pg-picture", "pg-feature-x1sq"):
         assert any(cls in w._dom_classes for w in list(pg.controls.values()) + [pg.picture]), cls
 

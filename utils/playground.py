@@ -55,7 +55,7 @@ class Renderer:
         self.ax_net = self.fig.add_axes([0.005, 0.02, 0.60, 0.92])
         side = 0.58 * figsize[1] / figsize[0]
         self.ax_out = self.fig.add_axes([0.655, 0.31, side, 0.58])
-        self.ax_loss = self.fig.add_axes([0.67, 0.115, 0.32, 0.13])
+        self.ax_loss = self.fig.add_axes([0.67, 0.115, 0.235, 0.13])
         self.cmap = _cmap()
         self.out_grid, self.neuron_grid = _grid(out_res), _grid(neuron_res)
         self.out_res, self.neuron_res = out_res, neuron_res
@@ -102,9 +102,9 @@ class Renderer:
         top = max(len(p) for p in pos) * self.row_step / 2
         for k in range(1, len(pos) - 1):
             n = len(pos[k])
-            ax.text(pos[k][0, 0], top, f"{n} neuron{'s' if n > 1 else ''}", ha="center", va="bottom", fontsize=9)
-        ax.text(pos[0][0, 0], top, "features", ha="center", va="bottom", fontsize=10)
-        ax.text(pos[-1][0, 0], top, "output", ha="center", va="bottom", fontsize=10)
+            ax.text(pos[k][0, 0], top, f"{n} neuron{'s' if n > 1 else ''}", ha="center", va="bottom", fontsize=11)
+        ax.text(pos[0][0, 0], top, "features", ha="center", va="bottom", fontsize=11)
+        ax.text(pos[-1][0, 0], top, "output", ha="center", va="bottom", fontsize=11)
         n_hidden = len(pos) - 2
         ax.set_title(f"{n_hidden} hidden layer{'s' if n_hidden != 1 else ''}: colours show data, neuron and "
                      "weight values (blue > 0, orange < 0)", fontsize=11)
@@ -177,10 +177,10 @@ class Renderer:
 
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{10 ** v:.2g}"))
-        ax.tick_params(labelsize=8)
-        ax.set_xlabel("epoch", fontsize=9, labelpad=0)
-        ax.set_ylabel("loss", fontsize=9)
-        ax.legend(fontsize=8, loc="upper right", ncol=2)  # the losses fall: that corner stays free
+        ax.tick_params(labelsize=10)
+        ax.set_xlabel("epoch", fontsize=10, labelpad=0)
+        ax.set_ylabel("loss", fontsize=10)
+        ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5), handlelength=1.2, frameon=False)
         self._loss_limits = None               # the frame and ticks are redrawn only when these change
 
     def _draw_output(self, eng, show_test, discretize):
