@@ -29,8 +29,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 PERCENT, MINUTES, GB = 100, 1 / 60, 1e-3
 
 QUOTES = [
-    # 03: the MLP and the playground (its seed-dependent figures are printed by its cells, not quoted)
-    ("03_mlp_playground", "finch_mlp_test_accuracy", PERCENT, "a torch MLP names about {} % of unseen birds", 1),
     # 04: kernels and grain counting
     ("04_convolution_kernels", "dense_params_digit", 1, "needs {} parameters on the first"),
     ("04_convolution_kernels", "dense_params_photo", 1e-9, "and {}·10⁹ on the second"),
@@ -58,16 +56,7 @@ QUOTES = [
     ("05_cnn_mnist", "05_mnist_reference:speedup_wall", 1, "our recipe reached 99 % {} times faster"),
     ("05_cnn_mnist", "05_mnist_reference:ours_seconds_to_99", 1, "on the same machine ({} s against"),
     ("05_cnn_mnist", "05_mnist_reference:reference_seconds_to_99", 1, "s against {} s)"),
-    # 06: the SMILES LSTM
-    ("06_smiles_rnn", "wall_s", MINUTES, "checkpoint (measured {} min, of which"),
-    ("06_smiles_rnn", "train_seconds", 1, "of which {} s for the lesson's training"),
-    ("06_smiles_rnn", "peak_mem_mb", GB, "peak memory {} GB."),
-    ("06_smiles_rnn", "06_smiles_rnn.scratch:wall_s", MINUTES, "instead: measured {} min,"),
-    ("06_smiles_rnn", "06_smiles_rnn.scratch:train_seconds", MINUTES, "min, {} of them training"),
-    ("06_smiles_rnn", "wall_s", MINUTES, "(2-core CPU; {} min in all"),
-    ("06_smiles_rnn", "train_seconds", 1, "of which {} s for the lesson's 1000 batches"),
-    ("06_smiles_rnn", "live_validity", 1, "The lesson's model: validity {} of 1000 samples"),
-    ("06_smiles_rnn", "live_test_loss", 1, "1000 samples, test loss {} nats/token"),
+    # 06: the SMILES LSTM (the summary's figures: the checkpoint's 10 000 samples, drawn with a fixed seed)
     ("06_smiles_rnn", "validity", 1, "on 10 000 samples: validity {},"),
     ("06_smiles_rnn", "unique", 1, "uniqueness {}, novelty"),
     ("06_smiles_rnn", "novelty", 1, "novelty {}, IntDiv"),
@@ -77,10 +66,6 @@ QUOTES = [
     ("06_smiles_rnn", "novelty.anchor", 1, "/ {} / 0.856)"),
     ("06_smiles_rnn", "IntDiv.anchor", 1, "/ {}); test loss"),
     ("06_smiles_rnn", "test_loss", 1, "); test loss {} nats/token"),
-    ("06_smiles_rnn", "focused_similarity_gain", 1, "of the series by {}, and"),
-    ("06_smiles_rnn", "focused_scaffold_share", PERCENT, "and {} % of the focused samples"),
-    ("06_smiles_rnn", "06_smiles_rnn.scratch:validity", 1, "reached validity {} in"),
-    ("06_smiles_rnn", "06_smiles_rnn.scratch:wall_s", MINUTES, "reached validity 0.905 in {} min"),
     # 07: the VAEs
     ("07_vae", "wall_s", MINUTES, "checkpoint (measured {} min in all"),
     ("07_vae", "mnist_vae_train_seconds", 1, "of which {} s for the MNIST VAE"),
