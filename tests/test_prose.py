@@ -29,6 +29,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 PERCENT, MINUTES, GB = 100, 1 / 60, 1e-3
 
 QUOTES = [
+    # 03: the MLP and the playground (its seed-dependent figures are printed by its cells, not quoted)
+    ("03_mlp_playground", "finch_mlp_test_accuracy", PERCENT, "a torch MLP names about {} % of unseen birds", 1),
     # 04: kernels and grain counting
     ("04_convolution_kernels", "dense_params_digit", 1, "needs {} parameters on the first"),
     ("04_convolution_kernels", "dense_params_photo", 1e-9, "and {}·10⁹ on the second"),
