@@ -24,7 +24,7 @@ def test_models_shapes_and_shared_weights():
 
 
 def test_receptive_field_is_ten_pixels():
-    """Exercise 3 of notebook 05: one pixel after the second pooling sees a 10 x 10 square of the input."""
+    """Exercise 5 of notebook 05: one pixel after the second pooling sees a 10 x 10 square of the input."""
     torch.manual_seed(0)
     feats = mnist.build_cnn()[:8].eval()  # conv, pool, BN, ReLU, conv, pool, BN, ReLU
     for i, m in enumerate(feats):  # average pooling: same footprint, but the gradient reaches all 4 pixels

@@ -238,7 +238,7 @@ def draw_cnn(net, input_shape=(1, 28, 28), title=None, ax=None):
     shapes = [tuple(input_shape)] + [s[2] for s in stages]
     total, step = sum(s[1] for s in stages), 3.3
     biggest = max(s[1] for s in shapes if len(s) == 3)
-    ax = _canvas(ax, (14, 3.7), (-1.0, step * (len(shapes) - 1) + 1.0), (-1.9, 2.1),
+    ax = _canvas(ax, (11, 3.3), (-1.0, step * (len(shapes) - 1) + 1.0), (-1.9, 2.1),
                  title or f"The CNN, layer by layer ({_thousands(total)} weights in all)")
     extents = []                                  # (left, right) of each drawn tensor
     for i, shape in enumerate(shapes):
@@ -260,8 +260,8 @@ def draw_cnn(net, input_shape=(1, 28, 28), title=None, ax=None):
         xm = step * (i + 0.5)
         _arrow(ax, (x0, 0), (x1, 0))
         ax.text(xm, 1.0, op, ha="center", va="bottom", fontsize=10)
-        if weights:
-            ax.text(xm, -0.2, f"{_thousands(weights)} weights", ha="center", va="top", fontsize=9,
+        if weights:                               # under the arrow, centred between the two tensors
+            ax.text((x0 + x1) / 2, -0.2, f"{_thousands(weights)} weights", ha="center", va="top", fontsize=8.5,
                     color=ROLE_COLORS["layer"])
     return ax
 
