@@ -4,7 +4,10 @@
 Starts JupyterLab on localhost, drives Debian's Chromium (/usr/bin/chromium) with Playwright (no browser download),
 opens notebooks, runs all their cells, and checks that the widgets render and react: notebook 03's playground
 (step / play, a setting changed -> the picture changes) and notebook 04's kernel explorer (kernel changed -> the
-output image changes). Screenshots go to build/browser-test/ as artifacts. Exit code 0 only if every check passed.
+output image changes). Then a student's pass over the student edition of 01 and 03 (student_in_browser.py): an
+exercise answered wrong, with a syntax error, then right; the playground driven, refused values put back. Screenshots
+go to build/browser-test/ (the student's under build/browser-test/student/) as artifacts. Exit code 0 only if every
+check passed.
 """
 from __future__ import annotations
 
@@ -61,6 +64,8 @@ class Lab:
         self.root = Path(tempfile.mkdtemp(prefix="lab-notebooks-"))
         for nb in (ROOT / "notebooks").glob("*.ipynb"):
             shutil.copy(nb, self.root / nb.name)
+        from student_in_browser import write_student_edition
+        write_student_edition(self.root)   # student/: built from the sources now, as make student would
 
     def __enter__(self):
         jupyter = Path(sys.executable).with_name("jupyter")
@@ -109,6 +114,7 @@ def run_all_cells(page, timeout_s: float = 600) -> None:
     page.click("li.lm-Menu-item:has-text('Run All Cells')")
     time.sleep(2)
     deadline = time.time() + timeout_s
+    stopped_since = None
     while time.time() < deadline:
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
         busy = any("*" in p for p in prompts)
@@ -116,6 +122,12 @@ def run_all_cells(page, timeout_s: float = 600) -> None:
         last_done = bool(prompts) and any(ch.isdigit() for ch in prompts[-1])
         if not busy and last_done and len(numbered) >= len(prompts) // 2:
             return
+        # nothing queued any more but the last cell never ran: Run All stopped at an error (say which at once)
+        stopped_since = (stopped_since or time.time()) if numbered and not busy else None
+        if stopped_since and time.time() - stopped_since > 10:
+            errs = errors_in_page(page)
+            raise RuntimeError(f"Run All stopped after {len(numbered)} of {len(prompts)} code cells"
+                               + (f": {errs[0]!r}" if errs else " with no error shown"))
         time.sleep(1)
     raise TimeoutError("cells still running after %d s" % timeout_s)
 
@@ -140,13 +152,18 @@ def wait_for_change(locator, before: str, timeout_s: float = 20) -> bool:
     return False
 
 
+def shot_path(name: str, what: str) -> Path:
+    """build/browser-test/<folder of the notebook in the Lab>/<notebook stem>_<what>.png"""
+    return (OUT / name).with_name(f"{Path(name).stem}_{what}.png")
+
+
 def open_notebook(page, lab: Lab, name: str):
     log(f"{name}: opening and running all cells")
     page.goto(lab.url(name))
     t0 = time.time()
     run_all_cells(page)
     log(f"  all cells executed in {time.time() - t0:.0f} s")
-    page.screenshot(path=str(OUT / f"{Path(name).stem}_full.png"), full_page=False)
+    page.screenshot(path=str(shot_path(name, "full")), full_page=False)
     errs = errors_in_page(page)
     expect(not errs, f"{name}: no error in any output" + (f" (found: {errs[0]!r})" if errs else ""))
 
@@ -162,15 +179,17 @@ SCENARIOS: dict[str, callable] = {"01_perceptron.ipynb": check_basic}
 sys.modules.setdefault("widgets_in_browser", sys.modules[__name__])
 sys.path.insert(0, str(Path(__file__).parent))
 from scenarios import SCENARIOS as EXTRA  # noqa: E402
+from student_in_browser import SCENARIOS as STUDENT  # noqa: E402
 
 SCENARIOS.update(EXTRA)
+SCENARIOS.update(STUDENT)   # last: the student's pass after the instructor notebooks
 
 
 def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
-    names = argv or [n for n in SCENARIOS if (ROOT / "notebooks" / n).exists()]
+    names = argv or [n for n in SCENARIOS if (ROOT / "notebooks" / Path(n).name).exists()]
     if not Path(CHROMIUM).exists():
         log(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
         return 2
@@ -181,11 +200,13 @@ def main(argv=None) -> int:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(60_000)
         for name in names:
+            t0 = time.time()
             try:
                 SCENARIOS[name](page, lab, name)
             except Exception as exc:  # a scenario that crashes is a failure, with a screenshot
-                page.screenshot(path=str(OUT / f"{Path(name).stem}_crash.png"))
+                page.screenshot(path=str(shot_path(name, "crash")))
                 expect(False, f"{name}: {type(exc).__name__}: {exc}")
+            log(f"  {name}: {time.time() - t0:.0f} s")
         browser.close()
     log(f"screenshots in {OUT}")
     for f in FAILURES:
