@@ -248,6 +248,20 @@ def test_an_answer_cell_that_failed_in_strict_mode_raises_with_the_reason(shell,
     assert isinstance(result.error_in_exec, ex.NotYet) and DID_NOT_RUN in str(result.error_in_exec)
 
 
+def test_an_answer_cell_that_failed_after_a_wrong_answer_is_named_not_judged(shell):
+    """A wrong answer, checked; then the answer cell typed again with a syntax error: the check says the answer cell
+    did not run instead of judging the wrong value it left in place (a check without reference= keeps that value)."""
+    ex.watch_cells(shell)
+    check = "from utils.exercises.ex01 import check_max_sigmoid_slope\ncheck_max_sigmoid_slope(predicted_max_slope)"
+    out = _run(shell, "predicted_max_slope = 0.5", check)
+    assert "0.5 is not" in out, out
+    out = _run(shell, "predicted_max_slope = 0.25 +", check)
+    assert DID_NOT_RUN in out and "0.5 is not" not in out and "Correct" not in out, out
+    out = _run(shell, "predicted_max_slope = 0.25", check)
+    assert "Correct" in out and DID_NOT_RUN not in out, out
+
+
+
 @pytest.mark.parametrize("source,name,defines", [
     ("w = np.array([1, 1])", "w", True), ("w, w0 = [1, 1], 1.5", "w0", True), ("w0 = 1", "w", False),
     ("def make_mlp(n_in, n_out):\n  return (", "make_mlp", True), ("x: float = 0.5", "x", True),

@@ -189,12 +189,16 @@ def exercise(wrong: list, kind: str = "write", reference=None):
 
         def verdict(args, kwargs, given):
             """None when the answer is right, else the sentence saying what is not right yet."""
-            if not given or any(is_unanswered(a) or _is_reference(a) for a in given):
-                failed = failed_answer_cell(fn.__name__)
-                if failed:
-                    return (f"your answer cell did not run: it stopped with the error shown under it, so your "
-                            f"{' and '.join(failed)} {'was' if len(failed) == 1 else 'were'} not defined. Fix that "
-                            f"error, run the answer cell again, then run this check again.")
+            empty = not given or any(is_unanswered(a) or _is_reference(a) for a in given)
+            failed = failed_answer_cell(fn.__name__)
+            if failed:    # the value left in place is the stub or an earlier answer: judge neither
+                names = " and ".join(failed)
+                left = (f"{'was' if len(failed) == 1 else 'were'} not defined" if empty else
+                        f"{'is' if len(failed) == 1 else 'are'} still what an earlier run left, not what the cell "
+                        "says now")
+                return (f"your answer cell did not run: it stopped with the error shown under it, so your {names} "
+                        f"{left}. Fix that error, run the answer cell again, then run this check again.")
+            if empty:
                 return (f"no answer given yet to {fn.__name__}: write your answer in the cell above "
                         f"(replace the ...), run that cell, then run this check again.")
             try:
