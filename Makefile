@@ -51,7 +51,7 @@ help:
 	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
 	@echo "             refuses to overwrite a notebook holding changes git does not have; FORCE=1 overrides"
 	@echo "make site   - execute every notebook (FAST=1 for fast mode) into a static HTML site in build/site/"
-	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of notebooks 03 and 04 really work"
+	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of 03 and 04, and a student's pass over student 01 and 03"
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(ENSURE_VENV)
