@@ -163,3 +163,34 @@ def test_metal_hydrogen_distances():
     assert np.isinf(crystal.metal_hydrogen_distances(h_only)).all()
     with pytest.raises(SettingError):
         crystal.metal_hydrogen_distances(_rocksalt_pdh(), cutoff=0)
+
+
+def test_a_strain_capped_per_component_changes_lengths_by_at_most_three_times_the_cap():
+    """Notebook 09's generator strains a lattice as L (I + eps), each component of eps in (-0.1, 0.1): a lattice
+    vector's length then changes by less than ||eps||_2 <= ||eps||_F < 0.3 of itself (what section 6 states), and
+    0.3 is reached along (1, 1, 1) when every component is 0.1, so a 10 % cap on the components is no 10 % cap on
+    the lengths."""
+    import torch
+
+    torch.manual_seed(0)
+    eps = 0.1 * torch.tanh(3 * torch.randn(20_000, 3, 3))
+    rows = torch.randn(20_000, 3)
+    ratio = (rows[:, None] @ (torch.eye(3) + eps)).squeeze(1).norm(dim=1) / rows.norm(dim=1)
+    assert ((ratio - 1).abs() < 0.3).all() and ((ratio - 1).abs() > 0.1).any()
+    diagonal = torch.tensor([1.0, 1.0, 1.0]) @ (torch.eye(3) + 0.1 * torch.ones(3, 3))
+    assert torch.allclose(diagonal.norm() / torch.tensor(3.0).sqrt(), torch.tensor(1.3))
+
+
+def test_a_flattened_cell_is_never_a_copy_and_is_fingerprinted_without_a_neighbour_list():
+    """A generator can write a nearly flat cell; its neighbour list within 4 A would be enormous (a run of notebook
+    09 spent half an hour in one). fingerprint skips what is_sane rejects, and such a cell is no copy."""
+    import time
+
+    real = _rocksalt_pdh(4.0)
+    flat = real.copy()
+    flat.set_cell([[4.0, 0, 0], [0, 4.0, 0], [4.0, 4.0, 0.001]], scale_atoms=True)
+    assert not crystal.is_sane(flat)
+    t0 = time.perf_counter()
+    n_m, n_h, lengths, first = crystal.fingerprint(flat)
+    assert time.perf_counter() - t0 < 1.0 and np.isinf(first).all() and (n_m, n_h) == (4, 4)
+    assert not crystal.is_copy(flat, [real]) and crystal.novel_share([flat, real], [real]) == 0.5

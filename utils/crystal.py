@@ -296,13 +296,15 @@ def min_distance(atoms, cutoff: float = 6.0) -> float:
 
 def fingerprint(atoms, cutoff: float = 4.0) -> tuple:
     """A species-blind description of a structure, for spotting copies: (number of metal atoms, number of H,
-    sorted lattice-vector lengths, sorted first-neighbour distance of every atom to any other atom)."""
+    sorted lattice-vector lengths, sorted first-neighbour distance of every atom to any other atom). A cell that
+    is not sane (:func:`is_sane`: a flattened or degenerate one, whose neighbour list would be huge) gets no
+    neighbour distances (all ``inf``), so it is never a copy of a real structure."""
     from ase.neighborlist import neighbor_list
 
     cutoff = _cutoff(cutoff)
     c = counts(atoms)
     first = np.full(len(atoms), np.inf)
-    if len(atoms):
+    if len(atoms) and is_sane(atoms):
         i, d = neighbor_list("id", atoms, cutoff)
         np.minimum.at(first, i, d)
     return (c["Pd"] + c["Ni"], c["H"], np.sort(atoms.cell.lengths()), np.sort(first))
