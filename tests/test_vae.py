@@ -160,3 +160,30 @@ def test_knn_accuracy_takes_tensors_straight_from_an_encoder():
     assert vae.knn_accuracy(Z[::2], y[::2], Z[1::2], y[1::2], k=3) == 1.0
     P, share = vae.pca_2d(torch.randn(30, 4, requires_grad=True))
     assert P.shape == (30, 2) and 0 < share <= 1
+
+
+def test_notebook_07_plan_lists_its_sections_core_first_within_an_hour():
+    """07's plan cell (tagged `plan`, right after the title) has one row per `## ` heading, in order: the core
+    sections, Summary, then the going-further ones and References; the core path's class time is at most 60 min and
+    the bold total is the sum of its rows."""
+    import json
+    import re
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "07_vae.ipynb").read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    plan = [i for i, c in enumerate(cells) if "plan" in c.get("metadata", {}).get("tags", [])]
+    assert len(plan) == 1 and text[plan[0] - 1].startswith("# 07"), "one plan cell, right after the title"
+    rows = [[x.strip() for x in line.strip("|").split("|")] for line in text[plan[0]].splitlines()
+            if line.startswith("| ") and not line.startswith("| section")]
+    headings = [line[3:].strip() for t, c in zip(text, cells) if c["cell_type"] == "markdown"
+                for line in t.splitlines() if line.startswith("## ")]
+    sections = [r for r in rows if not r[0].startswith("**")]
+    assert [r[0] for r in sections] == ["Set-up"] + headings
+    paths = [r[1] for r in sections]
+    assert paths == sorted(paths, key=lambda p: p != "core"), "no core section after a going-further one"
+    assert all(r[1] == "going further" for r in sections if r[0].startswith(("Going further", "References")))
+    core = sum(int(r[2].split()[0]) for r in sections if r[1] == "core")
+    total = next(r for r in rows if r[0] == "**core path**")
+    assert core <= 60 and total[2] == f"**{core} min**"
+    assert not re.search(r"\d\s*(s|min|minutes|hours?)\b", text[plan[0] - 1]), "no time in the title cell"
