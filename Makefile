@@ -72,7 +72,7 @@ venv:
 # Instructors presenting the edition with the solutions: make lab LAB_DIR=notebooks
 LAB_DIR ?= my-work
 lab: install
-	$(PY) -m utils.workspace
+	$(PY) -m tools.workspace
 	$(VENV)/bin/jupyter lab --notebook-dir=$(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit tests, then every notebook in notebooks/ (the instructor's edition, with the worked solutions) executed top to
@@ -107,16 +107,16 @@ checkpoints: install
 
 # Delivery (issue: Colab, Binder, slides, student edition, site, real-browser test)
 stamp: install
-	FORCE=$(FORCE) $(PY) -m utils.delivery stamp
+	FORCE=$(FORCE) $(PY) -m tools.delivery stamp
 
 student: install
-	FORCE=$(FORCE) $(PY) -m utils.delivery student
+	FORCE=$(FORCE) $(PY) -m tools.delivery student
 
 slides: install
-	$(PY) -m utils.delivery slides
+	$(PY) -m tools.delivery slides
 
 site: install
-	COURSE_DATA="$(COURSE_DATA)" $(PY) -m utils.delivery site $(if $(FAST),--fast,)
+	COURSE_DATA="$(COURSE_DATA)" $(PY) -m tools.delivery site $(if $(FAST),--fast,)
 
 # Needs Debian's chromium (/usr/bin/chromium); .ci/run installs it with apt when missing.
 browser-test: install

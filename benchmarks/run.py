@@ -38,7 +38,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
-from utils.delivery import execute  # noqa: E402  (the course's one notebook executor)
+from tools.delivery import execute  # noqa: E402  (the course's one notebook executor)
 import times  # noqa: E402  (benchmarks/times.py: sections, paths, and every time a student reads)
 NOTEBOOKS = ROOT / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes (the checks print in colour)

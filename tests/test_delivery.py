@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import delivery
+from tools import delivery
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = delivery.notebooks()
@@ -101,7 +101,7 @@ def test_slides_build_one_deck_per_notebook_and_skip_setup(tmp_path):
 def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
     import nbformat
 
-    from utils import delivery
+    from tools import delivery
 
     for path in delivery.notebooks():
         title, intro = delivery._title_and_intro(nbformat.read(path, as_version=4))
@@ -147,7 +147,7 @@ def _run_colab_block(monkeypatch, returncodes):
     import subprocess
     import types
 
-    from utils.authoring import colab_block
+    from tools.delivery import colab_block
 
     calls = []
 
@@ -165,7 +165,7 @@ def _run_colab_block(monkeypatch, returncodes):
 
 
 def test_colab_block_clones_installs_and_puts_the_course_on_the_path(monkeypatch):
-    from utils.authoring import CLONE_DIR, REPO_URL
+    from tools.delivery import CLONE_DIR, REPO_URL
 
     calls, fake_sys = _run_colab_block(monkeypatch, [0, 0])
     assert calls[0][:2] == ["git", "clone"] and calls[0][-2:] == [REPO_URL, CLONE_DIR]
@@ -176,7 +176,7 @@ def test_colab_block_clones_installs_and_puts_the_course_on_the_path(monkeypatch
 
 def test_colab_block_stops_with_a_clear_message_when_the_download_fails(monkeypatch):
     """A failed clone used to show only a later `ModuleNotFoundError: utils`."""
-    from utils.authoring import REPO_URL
+    from tools.delivery import REPO_URL
 
     with pytest.raises(RuntimeError) as err:
         _run_colab_block(monkeypatch, [128])
@@ -195,7 +195,7 @@ def test_colab_block_stops_with_a_clear_message_when_the_install_fails(monkeypat
 
 def test_stamp_replaces_an_old_colab_block_whole(tmp_path):
     """Notebooks stamped with the earlier block (`!git clone`, `%pip install`) get the new one, nothing left over."""
-    from utils.authoring import colab_block
+    from tools.delivery import colab_block
 
     old = ['if "google.colab" in sys.modules:  # on Colab only: fetch the course and install what Colab lacks',
            "    ![ -d /content/x ] || git clone -q --depth 1 https://example.org/x /content/x",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import utils.exercises as ex
-from utils.delivery import _check_call_args
+from tools.delivery import _check_call_args
 
 ROOT = Path(__file__).resolve().parent.parent
 for m in pkgutil.iter_modules(ex.__path__):

@@ -66,9 +66,9 @@ def test_make_test_executes_every_notebook():
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_colab_badge_and_guarded_install_are_stamped(nb):
-    """`python -m utils.delivery stamp` puts both in every notebook from the one REPO_URL."""
-    from utils.authoring import colab_block
-    from utils.delivery import badge_markdown
+    """`python -m tools.delivery stamp` puts both in every notebook from the one REPO_URL."""
+    from tools.delivery import colab_block
+    from tools.delivery import badge_markdown
 
     cells = load(nb)["cells"]
     assert "colab-badge" in cells[0]["metadata"].get("tags", []), f"{nb.name}: the first cell must be the Colab badge"
@@ -79,11 +79,11 @@ def test_colab_badge_and_guarded_install_are_stamped(nb):
 
 def test_readme_has_binder_and_colab_badges_from_repo_url(tmp_path):
     """The README's badges come from the same REPO_URL; a stale or missing badge fails."""
-    from utils.delivery import README_BADGES, binder_url, readme_badges, stamp_readme
+    from tools.delivery import README_BADGES, binder_url, readme_badges, stamp_readme
 
     text = (ROOT / "README.md").read_text()
     assert README_BADGES[0] in text and README_BADGES[1] in text, "README: badge markers missing"
-    assert readme_badges() in text, "README: badges out of date; run `python -m utils.delivery stamp`"
+    assert readme_badges() in text, "README: badges out of date; run `python -m tools.delivery stamp`"
     assert "mybinder.org" in binder_url()
     stale = tmp_path / "README.md"
     stale.write_text(text.replace(readme_badges(), "[![Binder](old)](old)"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import delivery, workspace
+from tools import delivery, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["01_perceptron.ipynb", "03_mlp_playground.ipynb"]
@@ -180,7 +180,7 @@ def test_a_deleted_copy_comes_back_fresh(tmp_path, edition):
 
 def test_make_lab_opens_the_workspace_and_git_ignores_it():
     make = (ROOT / "Makefile").read_text()
-    assert "LAB_DIR ?= my-work" in make and "-m utils.workspace" in make and "--notebook-dir=$(LAB_DIR)" in make
+    assert "LAB_DIR ?= my-work" in make and "-m tools.workspace" in make and "--notebook-dir=$(LAB_DIR)" in make
     assert "my-work/" in (ROOT / ".gitignore").read_text().split()
 
 

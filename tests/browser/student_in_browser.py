@@ -2,7 +2,7 @@
 """A student's pass over the student edition of notebooks 01 and 03 in a real browser (part of `make browser-test`:
 widgets_in_browser.py imports this module; ``python tests/browser/student_in_browser.py`` runs only this pass).
 
-The Lab serves the student edition as the build makes it from the current sources (``utils.delivery.student_texts``)
+The Lab serves the student edition as the build makes it from the current sources (``tools.delivery.student_texts``)
 in a folder ``student/`` of its temporary root. In each notebook the student runs all cells (every check then says
 "no answer given yet"), then answers one exercise in its answer cell (tagged ``exercise-answer``) and runs that cell
 and its check, as a student does with Shift+Enter:
@@ -51,7 +51,8 @@ EXERCISES = {
 def write_student_edition(root: Path) -> None:
     """The student edition as ``make student`` would build it from the sources now, into ``root/student/``
     (never into notebooks/student/)."""
-    from utils.delivery import student_texts
+    sys.path.insert(0, str(ROOT))
+    from tools.delivery import student_texts
 
     (root / STUDENT_DIR).mkdir(exist_ok=True)
     SHOTS.mkdir(parents=True, exist_ok=True)

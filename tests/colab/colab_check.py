@@ -237,7 +237,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT))
     import nbformat
 
-    from utils.authoring import CLONE_DIR, REPO_URL
+    from tools.delivery import CLONE_DIR, REPO_URL
 
     t_start = time.perf_counter()
     repo, venv = args.repo.resolve(), args.venv.resolve()

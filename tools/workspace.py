@@ -1,6 +1,6 @@
 """A student's own workspace, ``my-work/``: filled from the student edition once, never overwritten afterwards.
 
-``make lab`` runs ``python -m utils.workspace`` and opens JupyterLab there. The folder is git-ignored and no course
+``make lab`` runs ``python -m tools.workspace`` and opens JupyterLab there. The folder is git-ignored and no course
 command writes into a notebook that is already in it: a student's answers and outputs stay theirs. When the course
 publishes a newer version of a notebook that the student has opened, it arrives as a new file beside theirs
 (``NN_name.new.ipynb``), with a message; a notebook the student never changed is simply updated.

@@ -1,12 +1,12 @@
 """Delivery of the course (for authors and instructors): Colab stamping, student edition, slides, static site.
 
-    python -m utils.delivery stamp              # Colab badge + Colab-only install block, then the student edition
-    python -m utils.delivery student            # notebooks/student/: the exercises left empty, solutions removed
-    python -m utils.delivery slides             # build/slides/: one reveal.js deck per notebook
-    python -m utils.delivery site [--fast]      # build/site/: every notebook executed, as a static HTML site
+    python -m tools.delivery stamp              # Colab badge + Colab-only install block, then the student edition
+    python -m tools.delivery student            # notebooks/student/: the exercises left empty, solutions removed
+    python -m tools.delivery slides             # build/slides/: one reveal.js deck per notebook
+    python -m tools.delivery site [--fast]      # build/site/: every notebook executed, as a static HTML site
 
 Every command works on all of ``notebooks/``, so a notebook added later is covered with no extra work.
-The repository's address lives in one place: ``utils.authoring.REPO_URL``.
+The repository's address lives in one place: ``REPO_URL`` below.
 """
 from __future__ import annotations
 
@@ -21,12 +21,35 @@ from pathlib import Path
 
 import nbformat
 
-from .authoring import CLONE_DIR, REPO_URL, colab_block
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 STUDENT = NOTEBOOKS / "student"          # the student edition, committed: what the badges open
 BUILD = ROOT / "build"
+
+#: Where the course's repository lives: the one place the address is written (Colab installs from it).
+REPO_URL = "https://github.com/nn-materials-course/nn-materials-course"
+CLONE_DIR = "/content/nn-materials-course"
+
+
+def colab_block() -> list:
+    """The lines of the set-up cell that run on Google Colab only (torch is never reinstalled or pinned).
+
+    Plain Python (no ``!`` or ``%pip``), so that each step's exit status is checked: a failed download stops the cell
+    with a sentence saying what to do, and so does a failed install (``utils.colab.install_course``, in the clone).
+    """
+    return [
+        'if "google.colab" in sys.modules:  # on Colab only: fetch the course, install what Colab lacks (keeps its torch)',
+        f'    import os, subprocess; course, url = "{CLONE_DIR}", "{REPO_URL}"',
+        '    got = os.path.isdir(course) or subprocess.run(["git", "clone", "-q", "--depth=1", url, course], '
+        'capture_output=True, text=True)',
+        '    if got is not True and got.returncode:',
+        '        raise RuntimeError(f"Could not download the course from {url}: check the internet connection, then '
+        'run this cell again.\\n{got.stderr[-1500:]}")',
+        "    sys.path.insert(0, course); from utils.colab import install_course; install_course(course)",
+    ]
+
+
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"   # Jupyter's own: the figures land in the outputs
 
 
@@ -136,7 +159,7 @@ def binder_url() -> str:
     return f"https://mybinder.org/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/notebooks/student"
 
 
-README_BADGES = ("<!-- badges: written by `python -m utils.delivery stamp` from utils.authoring.REPO_URL -->",
+README_BADGES = ("<!-- badges: written by `python -m tools.delivery stamp` from tools.delivery.REPO_URL -->",
                  "<!-- /badges -->")
 
 
