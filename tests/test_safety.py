@@ -84,6 +84,10 @@ def _tracked(*patterns) -> list[Path]:
 
 SOURCES = [p for p in _tracked("*.py", "*.ipynb") if p.name != Path(__file__).name]
 
+#: The one file allowed to read a pickle, and only that rule: the script that converts MOSES's pickled reference
+#: statistics (checked against their sha256 in utils/data.py first) into the course's pickle-free file, once.
+EXEMPT = {"tools/moses_reference_stats.py": ("reads a pickle",)}
+
 
 def test_the_scan_sees_the_files():
     names = {p.name for p in SOURCES}
@@ -93,7 +97,8 @@ def test_the_scan_sees_the_files():
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_unsafe_load_no_pickle_no_shell(path):
     source = _notebook_code(path) if path.suffix == ".ipynb" else path.read_text()
-    bad = violations(source)
+    allowed = EXEMPT.get(path.relative_to(ROOT).as_posix(), ())
+    bad = [v for v in violations(source) if not any(rule in v for rule in allowed)]
     assert not bad, f"{path.relative_to(ROOT)}:\n  " + "\n  ".join(bad)
 
 
@@ -128,3 +133,12 @@ def test_default_write_locations_are_inside_the_repository(monkeypatch):
         assert cache in Path(where).parents, f"{where} is outside {cache}"
     ignored = subprocess.run(["git", "check-ignore", "-q", str(cache / "x")], cwd=ROOT).returncode
     assert ignored == 0, "data/cache must be git-ignored"
+
+
+def test_the_exemption_covers_one_pickle_read_after_a_checksum():
+    """The exempt script reads exactly one pickle, and only a file that utils.data has verified (data.path)."""
+    for rel, rules in EXEMPT.items():
+        source = (ROOT / rel).read_text()
+        found = violations(source)
+        assert len(found) == 1 and all(any(r in v for r in rules) for v in found), found
+        assert "data.path(\"moses/test_stats.npz\")" in source

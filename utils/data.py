@@ -106,6 +106,25 @@ MANIFEST: dict[str, DataSet] = {
         citation="Polykovskiy et al. (2020), Front. Pharmacol. 11:565644, doi:10.3389/fphar.2020.565644",
         notes="The notebooks use the committed subset built from these files by data/make_moses_subset.py.",
     ),
+    "moses_stats_source": DataSet(
+        "moses_stats_source",
+        (DataFile("moses/test_stats.npz", "ded25073225a895d4ed17bf1d4223d27560e87ff4cb85786346ca1cc8efa03d3",
+                  pypi=("molsets==0.3.1", "moses/dataset/data/test_stats.npz")),),
+        licence="MIT (PyPI package molsets 0.3.1)",
+        citation="Polykovskiy et al. (2020), Front. Pharmacol. 11:565644, doi:10.3389/fphar.2020.565644",
+        notes="MOSES's reference statistics of its test split, a pickled dict: read only by "
+              "tools/moses_reference_stats.py (after this checksum), which converts it into moses_reference.",
+    ),
+    "moses_reference": DataSet(
+        "moses_reference",
+        (DataFile("moses/test_reference_stats.npz", "7e61d4816a4bc14c5ecee9552b88ad02a41e7f176d626b6b5261eea11f481447",
+                  "https://raw.githubusercontent.com/nn-materials-course/nn-materials-course/main/data/moses/"
+                  "test_reference_stats.npz"),),
+        licence="MIT (PyPI package molsets 0.3.1); converted and committed in this repository (data/moses/)",
+        citation="Polykovskiy et al. (2020), Front. Pharmacol. 11:565644, doi:10.3389/fphar.2020.565644",
+        notes="Pickle-free copy of MOSES's FCD mean/covariance, fragment and scaffold counts of its test split, made "
+              "by tools/moses_reference_stats.py (see data/moses/PROVENANCE.md); read by utils.moses.",
+    ),
     "moses_subset": DataSet(
         "moses_subset",
         (
