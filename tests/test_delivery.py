@@ -98,7 +98,7 @@ def test_slides_build_one_deck_per_notebook_and_skip_setup(tmp_path):
     assert "utils.setup(" not in deck, "the set-up cell (slide_type skip) must not be on a slide"
 
 
-def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
+def test_site_landing_page_knows_each_notebooks_title_and_whole_first_sentence():
     import nbformat
 
     from tools import delivery
@@ -108,7 +108,7 @@ def test_site_index_shows_each_notebooks_title_and_whole_first_sentence():
         assert title[:2].isdigit(), (path.name, title)
         assert len(intro) > 40 and intro.endswith((".", "?", "!")), (path.name, intro)
         assert "\n" not in intro
-    assert delivery._intro_html("some $10^{60}$ *drug-like* ones & more") == "some 10<sup>60</sup> drug-like ones &amp; more"
+
 
 
 def test_executed_notebooks_keep_their_matplotlib_figures(tmp_path, monkeypatch):

@@ -2,8 +2,8 @@
 
     python -m tools.delivery stamp              # Colab badge + Colab-only install block, then the student edition
     python -m tools.delivery student            # notebooks/student/: the exercises left empty, solutions removed
-    python -m tools.delivery slides             # build/slides/: one reveal.js deck per notebook
-    python -m tools.delivery site [--fast]      # build/site/: every notebook executed, as a static HTML site
+    python -m tools.delivery slides             # build/slides/: one reveal.js deck per notebook (tools/slides.py)
+    python -m tools.delivery site [--fast]      # the Jupyter Book site in build/book*/_build/html (tools/site.py)
 
 Every command works on all of ``notebooks/``, so a notebook added later is covered with no extra work.
 The repository's address lives in one place: ``REPO_URL`` below.
@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import html
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -358,23 +356,11 @@ def execute(notebook, fast: bool, timeout: int = 3600, env: dict | None = None):
 
 
 def build_slides(out: Path, executed: Path | None = None) -> list[Path]:
-    """One reveal.js deck per notebook: from the executed copies in ``executed`` when present (figures
-    included), otherwise from the notebooks as committed (no outputs; present them live with RISE)."""
-    from nbconvert import SlidesExporter
+    """One reveal.js deck per notebook (tools/slides.py): figures from the executed notebooks in ``executed``
+    when present, otherwise none (the notebooks as committed; present them live with RISE)."""
+    from tools import slides
 
-    out.mkdir(parents=True, exist_ok=True)
-    exporter = SlidesExporter()
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    written = []
-    for p in notebooks():
-        src = executed / p.name if executed and (executed / p.name).exists() else p
-        nb = nbformat.read(src, as_version=4)
-        body, _ = exporter.from_notebook_node(nb)
-        target = out / (p.stem + ".slides.html")
-        target.write_text(body, encoding="utf-8")
-        written.append(target)
-    return written
+    return slides.build(out, executed)
 
 
 def _title_and_intro(nb) -> tuple[str, str]:
@@ -384,77 +370,17 @@ def _title_and_intro(nb) -> tuple[str, str]:
             title = first.lstrip("# ").strip()
             paragraphs = [" ".join(par.split()) for par in rest.split("\n\n")]
             para = next((par for par in paragraphs if par and not par.startswith(("*", "-", "#", "<", "["))), "")
-            sentence = re.match(r"(.+?[.!?])(\s|$)", para)            # the index shows the first sentence
+            sentence = re.match(r"(.+?[.!?])(\s|$)", para)            # the site's landing page: the first sentence
             return title, sentence.group(1) if sentence else para
     return "(untitled)", ""
-
-
-def _intro_html(markdown: str) -> str:
-    """A notebook's first sentence as plain HTML: emphasis and math marks dropped, ``x^{n}`` as a superscript."""
-    text = html.escape(re.sub(r"[*_`$]", "", markdown))
-    return re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
-
-
-def build_site(out: Path, fast: bool) -> Path:
-    from nbconvert import HTMLExporter
-
-    out.mkdir(parents=True, exist_ok=True)
-    executed_dir = BUILD / ("executed-fast" if fast else "executed")
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter(template_name="lab")
-    rows = []
-    for p in notebooks():
-        t0 = time.perf_counter()
-        print(f"executing {p.name} ({'fast' if fast else 'full'} mode)...", flush=True)
-        status = "ok"
-        try:
-            nb = execute(p, fast)
-        except Exception as exc:  # keep building: the page shows the error where it happened
-            status = f"error: {type(exc).__name__}"
-            nb = getattr(exc, "nb", None) or nbformat.read(p, as_version=4)
-        seconds = time.perf_counter() - t0
-        nbformat.write(nb, executed_dir / p.name)
-        body, _ = exporter.from_notebook_node(nb)
-        (out / f"{p.stem}.html").write_text(body, encoding="utf-8")
-        title, intro = _title_and_intro(nb)
-        rows.append((p.stem, title, intro, seconds, status))
-        print(f"  {seconds:.0f} s, {status}", flush=True)
-    # the download: the student edition (empty answer cells), one notebook each and the whole set as a zip
-    import zipfile
-
-    (out / "student").mkdir(exist_ok=True)
-    with zipfile.ZipFile(out / "student-edition.zip", "w", zipfile.ZIP_DEFLATED) as z:
-        for p, text in student_texts(out / "student").items():      # built here: notebooks/student/ is not written
-            p.write_text(text)
-            z.write(p, f"student/{p.name}")
-    items = "\n".join(
-        f'<li><a href="{stem}.html"><b>{html.escape(title)}</b></a>'
-        f'<span class="meta"> · executed in {sec:.0f} s · {html.escape(status)} · '
-        f'<a href="student/{stem}.ipynb" download>student notebook</a></span>'
-        f"<p>{_intro_html(intro)}</p></li>"
-        for stem, title, intro, sec, status in rows)
-    mode = "fast mode (COURSE_FAST=1)" if fast else "full mode"
-    index = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Neural networks for materials science</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}}
-li{{margin:1rem 0;list-style:none}} a{{color:#0b5cad;text-decoration:none;font-size:1.1rem}} .meta{{color:#777;font-size:.85rem}}
-p{{margin:.3rem 0 0 0;color:#444}} header p{{color:#555}}</style></head><body>
-<header><h1>Neural networks for materials science</h1>
-<p>A hands-on course in nine notebooks, from Rosenblatt's perceptron to CrystalGAN (chapter 5 of
-<i>Initiation à l'apprentissage automatique en science des matériaux</i>). Every page below was executed
-top to bottom in {mode} on {time.strftime('%Y-%m-%d')}. To work the exercises, download the
-<a href="student-edition.zip" download>student edition</a> (every answer cell empty, every check kept; it needs the
-course's <code>utils</code> package: <code>pip install</code> the repository, or open the notebooks on Colab).</p></header>
-<ol>{items}</ol></body></html>"""
-    (out / "index.html").write_text(index, encoding="utf-8")
-    return out / "index.html"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["stamp", "student", "slides", "site"])
     ap.add_argument("--fast", action="store_true", help="site: execute in fast mode")
-    ap.add_argument("--out", type=Path, help="output folder (default: build/<command>)")
+    ap.add_argument("--strict", action="store_true", help="site: Sphinx warnings are errors (CI)")
+    ap.add_argument("--out", type=Path, help="slides, student: output folder (default: build/slides, notebooks/student)")
     args = ap.parse_args(argv)
     force = _force()
     if args.command == "stamp":
@@ -469,14 +395,14 @@ def main(argv=None) -> int:
         n = len(build_student(out, force=force))
         print(f"wrote {n} student notebooks (answer cells left empty, checks kept) to {out}")
     elif args.command == "slides":
-        out = args.out or BUILD / "slides"
-        executed = BUILD / "executed" if (BUILD / "executed").exists() else BUILD / "executed-fast"
-        n = len(build_slides(out, executed))
-        print(f"wrote {n} reveal.js decks to {out}" + ("" if executed.exists() else
-              " (from the notebooks without outputs: run `make site` first to include the figures)"))
+        from tools import slides
+
+        argv_slides = ["--out", str(args.out)] if args.out else []
+        slides.main(argv_slides)
     elif args.command == "site":
-        out = args.out or BUILD / "site"
-        print(f"wrote {build_site(out, args.fast)}")
+        from tools import site
+
+        site.build(args.fast, args.strict)
     return 0
 
 

@@ -1,0 +1,295 @@
+"""The course's website: a Jupyter Book (Sphinx, MyST-NB, sphinx-book-theme) of the student edition, executed.
+
+    python -m tools.site [--fast] [--strict]     # what `make site` runs; --fast: COURSE_FAST=1 for the kernels
+
+The book's sources are generated into ``build/book/`` (full mode) or ``build/book-fast/`` (fast mode), each with
+its own execution cache (jupyter-cache keys a notebook on its code, not on the mode): ``book/_config.yml`` and
+``book/_static/``, a landing page built from the README's notebook table and each notebook's plan cell, a data page
+built from the manifest in ``utils/data.py`` and the README's Data table, and the student edition's notebooks (built
+from ``notebooks/`` as ``make student`` would, outputs stripped: what the launch and download buttons give a
+student). The HTML lands in ``build/book*/_build/html/``; the executed notebooks in
+``build/book*/_build/jupyter_execute/student/`` (the slides and ``make test-student EXECUTED=...`` read them).
+
+A cell that raises stops the build (``raise_on_error``); ``--strict`` makes every Sphinx warning an error
+(``-W --keep-going``, what CI uses). Ctrl-C or SIGTERM stops the build at once, kernels included.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from tools import delivery, vendor
+
+ROOT = delivery.ROOT
+BOOK = ROOT / "book"                 # committed: _config.yml and _static/
+README = ROOT / "README.md"
+
+
+def source_dir(fast: bool) -> Path:
+    return delivery.BUILD / ("book-fast" if fast else "book")
+
+
+def html_dir(fast: bool) -> Path:
+    return source_dir(fast) / "_build" / "html"
+
+
+def executed_dir(fast: bool) -> Path:
+    return source_dir(fast) / "_build" / "jupyter_execute" / "student"
+
+
+def _write(path: Path, text: str) -> None:
+    """Write only when the text changes: Sphinx re-reads a page only when its file is newer."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _blob(relpath: str) -> str:
+    return f"{delivery.REPO_URL}/blob/main/{relpath}"
+
+
+# ----------------------------------------------------------------------------------------------
+# what the pages say, taken from where it is written once
+# ----------------------------------------------------------------------------------------------
+def readme_section_table(heading: str) -> list[str]:
+    """The lines of the first Markdown table under the README's ``## heading`` (header and rule included)."""
+    text = README.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = 0 if heading is None else next(i for i, l in enumerate(lines) if l.strip() == f"## {heading}")
+    i = next(i for i in range(start, len(lines)) if lines[i].startswith("|"))
+    table = []
+    while i < len(lines) and lines[i].startswith("|"):
+        table.append(lines[i])
+        i += 1
+    return table
+
+
+def readme_intro() -> str:
+    """The README's first paragraph after its badges: what the course is."""
+    text = README.read_text(encoding="utf-8").split("<!-- /badges -->", 1)[1]
+    return text.strip().split("\n\n", 1)[0]
+
+
+def notebook_table() -> list[str]:
+    """The README's table of notebooks (times written by `make times`), its links turned into the site's pages
+    (the student edition) and the instructor's edition on the repository."""
+    rows = readme_section_table(None)
+    out = []
+    for line in rows:
+        line = re.sub(r"\]\(notebooks/student/([^)]+)\.ipynb\)", r"](student/\1.ipynb)", line)
+        line = re.sub(r"\]\(notebooks/([^)/]+\.ipynb)\)", lambda m: f"]({_blob('notebooks/' + m.group(1))})", line)
+        out.append(line)
+    return out
+
+
+def plan_rows(nb) -> list[tuple[str, str, str, str]]:
+    """The rows (section, path, class time, run time) of a notebook's plan cell."""
+    cell = next((c for c in nb.cells if "plan" in delivery.tags(c)), None)
+    if cell is None:
+        return []
+    rows = []
+    for line in cell.source.splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cols) >= 4 and not set(cols[0]) <= set("-: ") and cols[0] != "section":
+            rows.append(tuple(cols[:4]))
+    return rows
+
+
+def plan_summary(nb) -> str:
+    """One line: the core path's class and run time, then each going-further section with its class time."""
+    rows = plan_rows(nb)
+    core = next((r for r in rows if r[0].strip("*") == "core path"), None)
+    further = [r for r in rows if r[1] == "going further" and r[0].startswith("Going further")]
+    parts = []
+    if core:
+        run = core[3].strip("*")
+        parts.append(f"core path {core[2].strip('*')} of class" + (f", {run} of run time (full mode)"
+                                                                     if run and run != "…" else ""))
+    if further:
+        parts.append("going further: " + "; ".join(f"{r[0].split(':', 1)[1].strip()} ({r[2]})" for r in further))
+    return "; ".join(parts)
+
+
+def landing_page(nbs: dict, fast: bool) -> str:
+    mode = ("fast mode (`COURSE_FAST=1`: fewer epochs and samples than a student's run)" if fast
+            else "full mode (what a student runs)")
+    lines = ["# Neural networks for materials science", "", readme_intro(), "",
+             "Each page below is a notebook of the **student edition**, executed top to bottom in " + mode + ", "
+             "with every answer cell left empty (each check then says *no answer given yet*, and the notebook goes "
+             "on with a reference answer). To work in one, use the buttons at the top of its page: the rocket "
+             "opens it on **Binder** or **Google Colab**, the arrow **downloads** the notebook. On your own "
+             "machine, `make lab` in a clone of the [repository](" + delivery.REPO_URL + ") opens JupyterLab on "
+             "your own copy.", "",
+             "## The notebooks", "",
+             "Times are measured in full mode on a 2-core CPU (the [benchmark results](" +
+             _blob("benchmarks/RESULTS.md") + ")); *solutions* is the instructor's edition.", ""]
+    lines += notebook_table()
+    lines += ["", "## The plan of each notebook", "",
+              "Every notebook has a **core path** that fits a 60-minute practical, then **going-further** sections "
+              "for a second session or home. The full plan, section by section, is at the top of each notebook.", ""]
+    for name, nb in nbs.items():
+        title, _ = delivery._title_and_intro(nb)
+        lines.append(f"- [{title}](student/{Path(name).stem}.ipynb): {plan_summary(nb)}.")
+    lines += ["", "The data sets and their licences: [Data](data.md).", ""]
+    return "\n".join(lines)
+
+
+def data_page() -> str:
+    from utils.data import MANIFEST
+
+    lines = ["# Data", "",
+             "Every data set is real, public and checked by sha256. A notebook looks a file up in `$COURSE_DATA`, "
+             "then in the course's cache `data/cache/`, and otherwise downloads it once from its upstream address.",
+             ""]
+    lines += readme_section_table("Data")
+    lines += ["", "## Files, licences and citations", "",
+              "From the manifest in [`utils/data.py`](" + _blob("utils/data.py") + ").", ""]
+    for ds in MANIFEST.values():
+        lines += [f"### `{ds.name}`", "", f"- **Licence:** {ds.licence}", f"- **Cite:** {ds.citation}"]
+        if ds.notes:
+            lines.append(f"- **Notes:** {' '.join(ds.notes.split())}")
+        lines.append("- **Files:**")
+        for f in ds.files:
+            where = (f"<{f.url}>" if f.url else f"PyPI `{f.pypi[0]}`, `{f.pypi[1]}`" if f.pypi
+                     else "committed with the course")
+            lines.append(f"  - `{f.relpath}` ({where}), sha256 `{f.sha256[:16]}…`")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def book_notebook(name: str, text: str) -> str:
+    """A student notebook as the site shows it: the Colab link cell gives way to the note on the edition (the
+    launch buttons open Colab), whose link to the instructor's edition points at the repository; the set-up cell's
+    code is folded. Code cells are untouched, so the execution cache still knows the notebook."""
+    nb = nbformat.reads(text, as_version=4)
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and "colab-badge" in delivery.tags(first):
+        note = delivery.STUDENT_NOTE.format(name=name).replace(f"](../{name})", f"]({_blob('notebooks/' + name)})")
+        first.source = note
+        first.metadata["tags"] = [t for t in delivery.tags(first) if t != "colab-badge"]
+    for c in nb.cells:
+        if "setup" in delivery.tags(c):
+            c.metadata["tags"] = delivery.tags(c) + ["hide-input"]
+    return nbformat.writes(nb) + "\n"
+
+
+def write_sources(fast: bool) -> Path:
+    """Generate the book's sources into build/book*/ (only the files whose text changes). Returns the folder."""
+    src = source_dir(fast)
+    src.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((BOOK / "_config.yml").read_text())
+    config["repository"]["url"] = delivery.REPO_URL
+    if fast:
+        config["execute"]["timeout"] = 600
+    _write(src / "_config.yml", "# generated by tools/site.py from book/_config.yml\n" + yaml.safe_dump(config))
+    static = src / "_static"
+    static.mkdir(exist_ok=True)
+    for f in (BOOK / "_static").iterdir():
+        if f.is_file():
+            _write(static / f.name, f.read_text())
+    vendor.install("mathjax@3", static / "mathjax")
+    texts = {p.name: t for p, t in delivery.student_texts(src / "student").items()}
+    nbs = {name: nbformat.reads(t, as_version=4) for name, t in texts.items()}
+    for name, text in texts.items():
+        _write(src / "student" / name, book_notebook(name, text))
+    for old in (src / "student").glob("*.ipynb"):          # a notebook renamed or removed in the course
+        if old.name not in texts:
+            old.unlink()
+    toc = {"format": "jb-book", "root": "intro",
+           "parts": [{"caption": "Notebooks", "chapters": [{"file": f"student/{Path(n).stem}"} for n in texts]},
+                     {"caption": "Reference", "chapters": [{"file": "data"}]}]}
+    _write(src / "_toc.yml", "# generated by tools/site.py\n" + yaml.safe_dump(toc, sort_keys=False))
+    _write(src / "intro.md", landing_page(nbs, fast))
+    _write(src / "data.md", data_page())
+    return src
+
+
+# ----------------------------------------------------------------------------------------------
+# the build, stoppable
+# ----------------------------------------------------------------------------------------------
+def _stop_tree(proc: subprocess.Popen, grace: float = 3.0) -> None:
+    """Stop ``proc`` and every process below it: the kernels run in sessions of their own, so a signal to the
+    build's process group would miss them."""
+    import psutil
+
+    try:
+        parent = psutil.Process(proc.pid)
+        family = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for p in family:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(family, timeout=grace)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def run_stoppable(cmd: list[str], env: dict) -> int:
+    """Run ``cmd``; on SIGINT or SIGTERM, stop it and its kernels within seconds and exit with 128 + signal."""
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+    def stop(signum, frame):
+        print(f"\n{signal.Signals(signum).name}: stopping the build and its kernels", file=sys.stderr, flush=True)
+        _stop_tree(proc)
+        sys.exit(128 + signum)
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def build(fast: bool, strict: bool = False) -> Path:
+    """Generate the sources and run Jupyter Book on them. Returns the HTML folder; exits non-zero on failure."""
+    t0 = time.perf_counter()
+    src = write_sources(fast)
+    env = dict(os.environ, MPLBACKEND=delivery.INLINE_BACKEND, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    if fast:
+        env["COURSE_FAST"] = "1"
+    else:
+        env.pop("COURSE_FAST", None)
+    env.pop("COURSE_STRICT", None)                  # the student edition: a missing answer is not an error
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(src), "--builder", "html"] + (["-W", "--keep-going"] if strict else [])
+    print(f"building the site ({'fast' if fast else 'full'} mode) from {src.relative_to(ROOT)}", flush=True)
+    rc = run_stoppable(cmd, env)
+    if rc:
+        raise SystemExit(f"the site's build failed (exit {rc}): see the messages above; a failed notebook's log is "
+                         f"in {(src / '_build' / 'html' / 'reports').relative_to(ROOT)}/")
+    html = html_dir(fast)
+    size = vendor.tree_size(html)
+    print(f"site in {html.relative_to(ROOT)}/index.html: {size / 2**20:.1f} MiB, "
+          f"built in {time.perf_counter() - t0:.0f} s", flush=True)
+    return html
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fast", action="store_true", help="execute in fast mode (COURSE_FAST=1)")
+    ap.add_argument("--strict", action="store_true", help="Sphinx warnings are errors (-W --keep-going)")
+    args = ap.parse_args(argv)
+    build(args.fast, args.strict)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
