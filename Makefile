@@ -46,11 +46,13 @@ help:
 	@echo "             SCRATCH=1: full mode training every model in the notebook (COURSE_TRAIN_FROM_SCRATCH=1), no checkpoint"
 	@echo "make times  - write every time a student reads (plan cells, README's time column) from benchmarks/results/ (NB='01 05' to choose)"
 	@echo "make checkpoints - retrain the course's checkpoints (checkpoints/; hours on 2 cores) with benchmarks/train_checkpoints.py"
-	@echo "make slides - one reveal.js deck per notebook in build/slides/ (with figures after make site)"
+	@echo "make slides - one reveal.js deck per notebook in build/slides/, 1280x720, works offline (figures from make site)"
 	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
 	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
 	@echo "             refuses to overwrite a notebook holding changes git does not have; FORCE=1 overrides"
-	@echo "make site   - execute every notebook (FAST=1 for fast mode) into a static HTML site in build/site/"
+	@echo "make site   - the course as a Jupyter Book: the student edition executed, in build/book/_build/html/"
+	@echo "             FAST=1: fast mode, in build/book-fast/; cached: a rebuild re-runs only changed notebooks"
+	@echo "make browser-test-site - the site and three decks in headless Chromium with the network blocked"
 	@echo "make browser-test - JupyterLab + headless Chromium: the widgets of 03 and 04, and a student's pass over student 01 and 03"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -85,8 +87,10 @@ test: install
 # The student edition as a student who skips every exercise meets it: each notebook of notebooks/student/ run top to
 # bottom in fast mode with every answer cell left empty; every check must say "no answer given yet" and the notebook
 # must go on to its end (later cells use the reference answers). About as long as the notebooks of `make test`.
+# EXECUTED=build/book-fast/_build/jupyter_execute/student: check the notebooks that `make site FAST=1` executed
+# (the same student edition, every answer empty) instead of running them again (what CI does).
 test-student: install
-	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs --durations=9 tests/student/
+	COURSE_FAST=1 MPLBACKEND=Agg $(if $(EXECUTED),COURSE_STUDENT_EXECUTED="$(EXECUTED)") $(PY) -m pytest -q -rs --durations=9 tests/student/
 
 unit: install
 	COURSE_FAST=1 $(PY) -m pytest -q -rs --ignore=tests/student tests/
@@ -112,11 +116,20 @@ stamp: install
 student: install
 	FORCE=$(FORCE) $(PY) -m tools.delivery student
 
+# Decks from the site's executed notebooks (make site, else make site FAST=1); reveal.js and MathJax vendored.
 slides: install
-	$(PY) -m tools.delivery slides
+	$(PY) -m tools.slides
 
+# Jupyter Book of the student edition, executed (cached: a rebuild re-runs only the notebooks whose code changed).
+# FAST=1: fast mode, into build/book-fast/; STRICT=1: Sphinx warnings are errors (CI).
 site: install
-	COURSE_DATA="$(COURSE_DATA)" $(PY) -m tools.delivery site $(if $(FAST),--fast,)
+	COURSE_DATA="$(COURSE_DATA)" $(PY) -m tools.site $(if $(FAST),--fast,) $(if $(STRICT),--strict,)
+
+# The site and three decks in headless Chromium, network blocked (after make site FAST=1 and make slides).
+.PHONY: browser-test-site
+browser-test-site: install
+	$(PY) -m pip install -q "playwright>=1.40"
+	$(PY) tests/browser/site_in_browser.py
 
 # Needs Debian's chromium (/usr/bin/chromium); .ci/run installs it with apt when missing.
 browser-test: install
