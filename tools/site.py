@@ -6,11 +6,12 @@ The book's sources are generated into ``build/book/`` (full mode) or ``build/boo
 its own execution cache (jupyter-cache keys a notebook on its code, not on the mode): ``book/_config.yml`` and
 ``book/_static/``, a landing page built from the README's notebook table and each notebook's plan cell, a data page
 built from the manifest in ``utils/data.py`` and the README's Data table, and the student edition's notebooks (built
-from ``notebooks/`` as ``make student`` would, outputs stripped: what the launch and download buttons give a
-student). The HTML lands in ``build/book*/_build/html/``; the executed notebooks in
+from the notebooks as committed, as ``make student`` would, outputs stripped: what the launch and download buttons
+give a student; ``--worktree``: from the working tree). The HTML lands in ``build/book*/_build/html/``; the executed notebooks in
 ``build/book*/_build/jupyter_execute/student/`` (the slides and ``make test-student EXECUTED=...`` read them).
 
-A cell that raises stops the build (``raise_on_error``); ``--strict`` makes every Sphinx warning an error
+The notebooks that the cache does not hold are executed first, two at a time (``COURSE_SITE_JOBS``), into the cache
+that Sphinx then reads. A cell that raises stops the build, naming the notebook and the error; ``--strict`` makes every Sphinx warning an error
 (``-W --keep-going``, what CI uses). Ctrl-C or SIGTERM stops the build at once, kernels included.
 """
 from __future__ import annotations
@@ -183,8 +184,20 @@ def book_notebook(name: str, text: str) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def write_sources(fast: bool) -> Path:
-    """Generate the book's sources into build/book*/ (only the files whose text changes). Returns the folder."""
+def student_edition(ref: str | None = "HEAD") -> dict:
+    """``{name: text}`` of the student edition built from the notebooks as git has them at ``ref`` (what is
+    committed: a notebook someone is editing does not reach the site half-done); ``ref=None``: the working tree.
+    A notebook git does not have yet is taken from the working tree."""
+    texts = {}
+    for p in delivery.notebooks():
+        source = delivery.committed_text(p, ref) if ref else None
+        texts[p.name] = delivery._student_text(source if source is not None else p, p.name)
+    return texts
+
+
+def write_sources(fast: bool, ref: str | None = "HEAD") -> Path:
+    """Generate the book's sources into build/book*/ (only the files whose text changes), the notebooks as git has
+    them at ``ref`` (None: the working tree). Returns the folder."""
     src = source_dir(fast)
     src.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((BOOK / "_config.yml").read_text())
@@ -198,7 +211,7 @@ def write_sources(fast: bool) -> Path:
         if f.is_file():
             _write(static / f.name, f.read_text())
     vendor.install("mathjax@3", static / "mathjax")
-    texts = {p.name: t for p, t in delivery.student_texts(src / "student").items()}
+    texts = student_edition(ref)
     nbs = {name: nbformat.reads(t, as_version=4) for name, t in texts.items()}
     for name, text in texts.items():
         _write(src / "student" / name, book_notebook(name, text))
@@ -258,16 +271,74 @@ def run_stoppable(cmd: list[str], env: dict) -> int:
             signal.signal(s, h)
 
 
-def build(fast: bool, strict: bool = False) -> Path:
+def _expected_seconds(name: str) -> float:
+    """The notebook's full-mode wall time from the benchmark (0 when unknown): the longest start first."""
+    import json
+
+    f = ROOT / "benchmarks" / "results" / f"{Path(name).stem}.full.json"
+    try:
+        return float(json.loads(f.read_text()).get("wall_s", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+
+
+def _execute_one(data):
+    from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc
+
+    return ExecutionWorkerLocalMProc()(data)
+
+
+def execute_into_cache(src: Path, timeout: int, jobs: int) -> int:
+    """Execute the book's notebooks that the cache does not hold yet, ``jobs`` at a time (longest first), into the
+    cache MyST-NB reads (``_build/.jupyter_cache``): Sphinx then finds them all cached. Returns the number of
+    notebooks that failed, after printing where and why."""
+    import multiprocessing
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.cache.db import NbProjectRecord
+    from jupyter_cache.executors.basic import ProcessData
+
+    cache = get_cache(str(src / "_build" / ".jupyter_cache"))
+    for nb in sorted((src / "student").glob("*.ipynb")):
+        cache.add_nb_to_project(str(nb))
+    todo = sorted(cache.list_unexecuted(), key=lambda r: -_expected_seconds(r.uri))
+    if not todo:
+        print("every notebook is in the execution cache: nothing to run", flush=True)
+        return 0
+    print(f"executing {len(todo)} notebook(s), {jobs} at a time: "
+          + ", ".join(Path(r.uri).stem for r in todo), flush=True)
+    t0 = time.perf_counter()
+    data = [ProcessData(r.pk, r.uri, cache, timeout, False) for r in todo]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for (status, uri), r in zip(pool.imap(_execute_one, data, chunksize=1), todo):
+            print(f"  {Path(uri).name}: {'ok' if status == 0 else 'FAILED'} "
+                  f"({time.perf_counter() - t0:.0f} s since the start)", flush=True)
+    failed = 0
+    for r in todo:
+        rec = NbProjectRecord.record_from_pk(r.pk, cache.db)
+        if rec.traceback:
+            failed += 1
+            print(f"\n{Path(r.uri).name} failed:\n{rec.traceback[-3000:]}", file=sys.stderr, flush=True)
+    return failed
+
+
+def build(fast: bool, strict: bool = False, ref: str | None = "HEAD") -> Path:
     """Generate the sources and run Jupyter Book on them. Returns the HTML folder; exits non-zero on failure."""
     t0 = time.perf_counter()
-    src = write_sources(fast)
+    src = write_sources(fast, ref)
     env = dict(os.environ, MPLBACKEND=delivery.INLINE_BACKEND, PYDEVD_DISABLE_FILE_VALIDATION="1")
     if fast:
         env["COURSE_FAST"] = "1"
     else:
         env.pop("COURSE_FAST", None)
     env.pop("COURSE_STRICT", None)                  # the student edition: a missing answer is not an error
+    timeout = 600 if fast else 1800
+    jobs = int(os.environ.get("COURSE_SITE_JOBS", min(2, os.cpu_count() or 1)))
+    rc = run_stoppable([sys.executable, "-m", "tools.site", "--execute-into-cache", str(src), str(timeout), str(jobs)],
+                       env)
+    if rc:
+        raise SystemExit("the site's build stopped: a notebook failed (see above)" if rc == 3 else
+                         f"the site's build stopped (exit {rc})")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb), "build", str(src), "--builder", "html"] + (["-W", "--keep-going"] if strict else [])
     print(f"building the site ({'fast' if fast else 'full'} mode) from {src.relative_to(ROOT)}", flush=True)
@@ -286,8 +357,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fast", action="store_true", help="execute in fast mode (COURSE_FAST=1)")
     ap.add_argument("--strict", action="store_true", help="Sphinx warnings are errors (-W --keep-going)")
+    ap.add_argument("--worktree", action="store_true",
+                    help="the notebooks as they are in the working tree (default: as committed, git's HEAD)")
+    ap.add_argument("--execute-into-cache", nargs=3, metavar=("SRC", "TIMEOUT", "JOBS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    build(args.fast, args.strict)
+    if args.execute_into_cache:
+        src, timeout, jobs = args.execute_into_cache
+        return 3 if execute_into_cache(Path(src), int(timeout), int(jobs)) else 0
+    build(args.fast, args.strict, None if args.worktree else "HEAD")
     return 0
 
 
