@@ -45,7 +45,7 @@ CSS = f"""
 .reveal .jp-OutputArea-output img {{ max-height: {IMG_MAX}px; max-width: 100%; width: auto; height: auto; }}
 .reveal .jp-OutputArea-output {{ overflow-x: hidden; }}
 .reveal .jp-RenderedHTMLCommon table {{ font-size: 13px; }}
-.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th {{ padding: 0.2em 0.4em; }}
+.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th {{ padding: 0.2em 0.4em; white-space: nowrap; }}
 .reveal .jp-Cell {{ padding: 2px 16px 2px 0; }}
 .reveal pre, .reveal .jp-Cell, .reveal .jp-InputArea, .reveal .jp-OutputArea, .reveal .jp-Cell-inputWrapper,
 .reveal .jp-Cell-outputWrapper {{ box-sizing: border-box; max-width: 100%; }}
@@ -121,6 +121,14 @@ def cell_height(cell) -> int:
     return h
 
 
+def _outputs_height(outputs) -> int:
+    return cell_height(nbformat.v4.new_code_cell("", outputs=outputs)) - _input_height(nbformat.v4.new_code_cell(""))
+
+
+def _input_height(cell) -> int:
+    return LINE_CODE * _lines(cell.source, CHARS_CODE) + 20
+
+
 def _slide_type(cell) -> str:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
 
@@ -189,15 +197,84 @@ def _is_widget(output) -> bool:
     return "application/vnd.jupyter.widget-view+json" in output.get("data", {})
 
 
+def _markdown_blocks(source: str) -> list[str]:
+    """A Markdown cell cut where a slide may break: between paragraphs, and between the items of a long list
+    (never inside display math, a code block or a table)."""
+    blocks, current, fence = [], [], False
+    for line in source.splitlines():
+        if line.strip().startswith(("```", "$$")) and not (line.strip().startswith("$$") and line.strip().endswith("$$")
+                                                            and len(line.strip()) > 2):
+            fence = not fence
+        breaks = not fence and current and (not line.strip() or (line.startswith(("- ", "* ", "1. "))
+                                                                    and current[-1].startswith(("- ", "* ", "  "))))
+        if breaks and "".join(current).strip():
+            blocks.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    if "".join(current).strip():
+        blocks.append("\n".join(current).strip("\n"))
+    return blocks
+
+
+def _split_tall_cells(cells) -> list:
+    """Cells taller than a slide, cut: a long Markdown cell into several (each on its own sub-slide), a code cell
+    whose input and outputs do not fit together into its input, then its outputs on the next sub-slide."""
+    out = []
+    for c in cells:
+        kind = _slide_type(c)
+        if kind in ("skip", "notes") or cell_height(c) <= BUDGET:
+            out.append(c)
+            continue
+        if c.cell_type == "markdown":
+            chunks, current = [], []
+            for block in _markdown_blocks(c.source):
+                trial = "\n\n".join(current + [block])
+                if current and cell_height(nbformat.v4.new_markdown_cell(trial)) > BUDGET:
+                    chunks.append("\n\n".join(current))
+                    current = [block]
+                else:
+                    current.append(block)
+            chunks.append("\n\n".join(current))
+            for i, chunk in enumerate(chunks):
+                part = copy.deepcopy(c)
+                part.source = chunk
+                if i:
+                    part["id"] = f"{c.get('id', 'md')}-{i}"
+                    _set_type(part, "subslide")
+                out.append(part)
+        elif c.cell_type == "code" and c.get("outputs"):
+            head = copy.deepcopy(c)
+            head.outputs = []
+            out.append(head)
+            groups, current = [], []
+            for o in c.outputs:            # the outputs, on as many sub-slides as they need
+                if current and _outputs_height(current + [o]) > BUDGET:
+                    groups.append(current)
+                    current = []
+                current.append(o)
+            groups.append(current)
+            for i, group in enumerate(groups):
+                tail = copy.deepcopy(c)
+                tail.outputs = group
+                tail["id"] = f"{c.get('id', 'code')}-out{i}"
+                tail.metadata.setdefault("tags", []).append("deck-output-only")
+                _set_type(tail, "subslide")
+                out.append(tail)
+        else:
+            out.append(c)
+    return out
+
+
 def split(cells) -> None:
     """Where the cells of one slide (or sub-slide) would be taller than the budget, start a sub-slide at the cell
     that passes it (fragments keep their place: a fragment's height counts too, it is shown on the same slide)."""
+    cells[:] = _split_tall_cells(cells)
     used = None
     for c in cells:
         kind = _slide_type(c)
         if kind in ("skip", "notes"):
             continue
-        h = cell_height(c)
+        h = cell_height(c) if "deck-output-only" not in delivery.tags(c) else cell_height(c) - _input_height(c)
         if kind in ("slide", "subslide") or used is None:
             used = h
             continue
@@ -233,6 +310,7 @@ require({waitSeconds: 30}, ["{{ reveal_url_prefix }}/dist/reveal.js", "{{ reveal
 </script>{% endblock footer_js %}\n""")
     exporter = SlidesExporter(extra_loaders=[jinja2.DictLoader({"course_reveal.html.j2": template})],
                               template_file="course_reveal.html.j2")
+    exporter.register_preprocessor(_output_only, enabled=True)
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.reveal_url_prefix = f"{prefix}/reveal.js"
@@ -242,6 +320,15 @@ require({waitSeconds: 30}, ["{{ reveal_url_prefix }}/dist/reveal.js", "{{ reveal
     exporter.jquery_url = f"{prefix}/jquery.min.js"
     exporter.mathjax_url = f"{prefix}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     return exporter
+
+
+def _output_only(nb, resources):
+    """The second half of a code cell cut in two shows its outputs alone."""
+    for c in nb.cells:
+        if "deck-output-only" in delivery.tags(c):
+            c.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            c.metadata["transient"] = {"remove_source": True}
+    return nb, resources
 
 
 def vendor_into(out: Path) -> Path:
