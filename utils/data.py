@@ -117,7 +117,7 @@ MANIFEST: dict[str, DataSet] = {
     ),
     "moses_reference": DataSet(
         "moses_reference",
-        (DataFile("moses/test_reference_stats.npz", "7e61d4816a4bc14c5ecee9552b88ad02a41e7f176d626b6b5261eea11f481447",
+        (DataFile("moses/test_reference_stats.npz", "b62c458c94b9659cd66597230e9034f73b4adbd6aec4f730680e11ec168bda8c",
                   "https://raw.githubusercontent.com/nn-materials-course/nn-materials-course/main/data/moses/"
                   "test_reference_stats.npz"),),
         licence="MIT (PyPI package molsets 0.3.1); converted and committed in this repository (data/moses/)",
