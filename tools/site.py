@@ -83,13 +83,18 @@ def readme_intro() -> str:
 
 def notebook_table() -> list[str]:
     """The README's table of notebooks (times written by `make times`), its links turned into the site's pages
-    (the student edition) and the instructor's edition on the repository."""
+    (the student edition) and the instructor's edition on the repository; the topic joins the notebook's cell, so
+    that the table fits the page's column."""
     rows = readme_section_table(None)
     out = []
-    for line in rows:
+    for i, line in enumerate(rows):
         line = re.sub(r"\]\(notebooks/student/([^)]+)\.ipynb\)", r"](student/\1.ipynb)", line)
         line = re.sub(r"\]\(notebooks/([^)/]+\.ipynb)\)", lambda m: f"]({_blob('notebooks/' + m.group(1))})", line)
-        out.append(line)
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5:                 # #, notebook, topic, slides covered, time
+            cells = (["---"] * 4 if i == 1 else [cells[0], f"{cells[1]} and {cells[2]}", cells[3], cells[4]] if i == 0
+                     else [cells[0], f"{cells[1]}: {cells[2]}", cells[3], cells[4]])
+        out.append("| " + " | ".join(cells) + " |")
     return out
 
 
@@ -210,7 +215,12 @@ def write_sources(fast: bool, ref: str | None = "HEAD") -> Path:
     for f in (BOOK / "_static").iterdir():
         if f.is_file():
             _write(static / f.name, f.read_text())
-    vendor.install("mathjax@3", static / "mathjax")
+    for f in static.iterdir():      # Jupyter Book puts every .js and .css of _static/ in every page: nothing else
+        if not (BOOK / "_static" / f.name).exists():
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+    for f in (BOOK / "_ext").glob("*.py"):
+        _write(src / "_ext" / f.name, f.read_text())
+    vendor.install("mathjax@3", src / "_extra" / "mathjax")
     texts = student_edition(ref)
     nbs = {name: nbformat.reads(t, as_version=4) for name, t in texts.items()}
     for name, text in texts.items():
@@ -310,7 +320,7 @@ def execute_into_cache(src: Path, timeout: int, jobs: int) -> int:
     t0 = time.perf_counter()
     data = [ProcessData(r.pk, r.uri, cache, timeout, False) for r in todo]
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for (status, uri), r in zip(pool.imap(_execute_one, data, chunksize=1), todo):
+        for status, uri in pool.imap_unordered(_execute_one, data, chunksize=1):
             print(f"  {Path(uri).name}: {'ok' if status == 0 else 'FAILED'} "
                   f"({time.perf_counter() - t0:.0f} s since the start)", flush=True)
     failed = 0
@@ -334,6 +344,9 @@ def build(fast: bool, strict: bool = False, ref: str | None = "HEAD") -> Path:
     env.pop("COURSE_STRICT", None)                  # the student edition: a missing answer is not an error
     timeout = 600 if fast else 1800
     jobs = int(os.environ.get("COURSE_SITE_JOBS", min(2, os.cpu_count() or 1)))
+    if jobs > 1 and "OMP_NUM_THREADS" not in env:   # kernels side by side: one core each, no threads spinning idle
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     rc = run_stoppable([sys.executable, "-m", "tools.site", "--execute-into-cache", str(src), str(timeout), str(jobs)],
                        env)
     if rc:
