@@ -91,11 +91,12 @@ def test_student_edition_runs_what_the_test_suite_runs_up_to_the_exercises(nb, s
 
 
 def test_slides_build_one_deck_per_notebook_and_skip_setup(tmp_path):
-    written = delivery.build_slides(tmp_path)
+    written = delivery.build_slides(tmp_path, with_vendor=False)      # no npm download in the unit tests
     assert [p.name for p in written] == [nb.stem + ".slides.html" for nb in NOTEBOOKS]
     deck = written[0].read_text()
     assert "reveal" in deck.lower()
     assert "utils.setup(" not in deck, "the set-up cell (slide_type skip) must not be on a slide"
+    assert "unpkg.com" not in deck and "cdnjs" not in deck, "a deck must load nothing from a CDN"
 
 
 def test_site_landing_page_knows_each_notebooks_title_and_whole_first_sentence():

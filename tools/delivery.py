@@ -355,12 +355,12 @@ def execute(notebook, fast: bool, timeout: int = 3600, env: dict | None = None):
     return nb
 
 
-def build_slides(out: Path, executed: Path | None = None) -> list[Path]:
+def build_slides(out: Path, executed: Path | None = None, with_vendor: bool = True) -> list[Path]:
     """One reveal.js deck per notebook (tools/slides.py): figures from the executed notebooks in ``executed``
     when present, otherwise none (the notebooks as committed; present them live with RISE)."""
     from tools import slides
 
-    return slides.build(out, executed)
+    return slides.build(out, executed, with_vendor=with_vendor)
 
 
 def _title_and_intro(nb) -> tuple[str, str]:
@@ -402,7 +402,7 @@ def main(argv=None) -> int:
     elif args.command == "site":
         from tools import site
 
-        site.build(args.fast, args.strict)
+        site.build(args.fast, args.strict, "HEAD")
     return 0
 
 

@@ -352,10 +352,12 @@ def default_executed() -> Path | None:
     return None
 
 
-def build(out: Path, executed: Path | None = None, names=None) -> list[Path]:
-    """One deck per notebook in ``out`` (figures from ``executed`` when given and present). Returns the decks."""
+def build(out: Path, executed: Path | None = None, names=None, with_vendor: bool = True) -> list[Path]:
+    """One deck per notebook in ``out`` (figures from ``executed`` when given and present), with the JavaScript
+    they load in ``out/vendor/`` (``with_vendor=False``: the decks alone). Returns the decks."""
     out.mkdir(parents=True, exist_ok=True)
-    vendor_into(out)
+    if with_vendor:
+        vendor_into(out)
     exporter = _exporter()
     written = []
     for p in delivery.notebooks():
