@@ -28,7 +28,7 @@ ROOT = delivery.ROOT
 WIDTH, HEIGHT = 1280, 720
 BUDGET = 640                      # px of content a slide may hold (the rest: margins)
 LINE_MD, LINE_CODE, LINE_OUT = 30, 24, 22    # px per line of prose, code, text output (calibrated in Chromium)
-CHARS_MD, CHARS_CODE = 95, 95     # characters per line before wrapping
+CHARS_MD, CHARS_CODE = 105, 95    # characters per line before wrapping
 IMG_MAX = 430                     # px: the tallest a figure is drawn on a slide
 
 CSS = f"""

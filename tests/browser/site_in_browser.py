@@ -167,7 +167,7 @@ def check_deck(browser, base: str, name: str, width=1280, height=720) -> None:
         return
     page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0", timeout=30_000)
     total = page.evaluate("Reveal.getTotalSlides()")
-    over, shrunk = [], []
+    over, shrunk, saved = [], [], set()
     shots = OUT / "slides"
     shots.mkdir(parents=True, exist_ok=True)
     for i, ix in enumerate(page.evaluate("Reveal.getSlides().map(s => Reveal.getIndices(s))")):
@@ -181,8 +181,10 @@ def check_deck(browser, base: str, name: str, width=1280, height=720) -> None:
             page.screenshot(path=str(shots / f"{name}_overflow_{where}.png"))
         if m["shrunk"]:
             shrunk.append(where)
-        if i in (1, 4):
-            page.screenshot(path=str(shots / f"{name}_slide_{where}.png"))
+        for kind, selector in (("title", "h1"), ("figure", ".jp-OutputArea-output img"), ("formula", ".MathJax_CHTML")):
+            if kind not in saved and page.evaluate(f"!!Reveal.getCurrentSlide().querySelector('{selector}')"):
+                saved.add(kind)
+                page.screenshot(path=str(shots / f"{name}_{kind}_{where}.png"))
     math = page.evaluate("document.querySelectorAll('.MathJax_CHTML, mjx-container').length")
     expect(math > 0 or name.startswith("0X"), f"deck {name}: MathJax rendered {math} formulas")
     expect(not over, f"deck {name}: {total} slides, none passes 1280 x 720" + (f" ({len(over)}: {over[:6]})" if over else ""))
