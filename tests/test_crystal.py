@@ -194,3 +194,55 @@ def test_a_flattened_cell_is_never_a_copy_and_is_fingerprinted_without_a_neighbo
     n_m, n_h, lengths, first = crystal.fingerprint(flat)
     assert time.perf_counter() - t0 < 1.0 and np.isinf(first).all() and (n_m, n_h) == (4, 4)
     assert not crystal.is_copy(flat, [real]) and crystal.novel_share([flat, real], [real]) == 0.5
+
+
+# --- energies: relaxation, displacement, formation energy (notebook 09, Going further 3) ------------------------
+def test_rms_displacement_ignores_uniform_strain_and_periodic_images():
+    before = _rocksalt_pdh(4.0)
+    strained = before.copy()
+    strained.set_cell(before.cell * 1.05, scale_atoms=True)           # a uniform expansion moves no atom
+    assert crystal.rms_displacement(before, strained) < 1e-9
+    wrapped = before.copy()
+    wrapped.positions[0] += [4.0, 0, 0]                                # a periodic image is the same atom
+    assert crystal.rms_displacement(before, wrapped) < 1e-9
+    moved = before.copy()
+    moved.positions[0] += [0.3, 0, 0]                                  # one atom of 8 moved by 0.3 A
+    assert np.isclose(crystal.rms_displacement(before, moved), 0.3 / np.sqrt(8))
+
+
+def test_formation_energy_against_elements_and_hydrides():
+    refs = {"Pd": {"counts": {"H": 0, "Pd": 1, "Ni": 0}, "energy": -5.0},
+            "Ni": {"counts": {"H": 0, "Pd": 0, "Ni": 1}, "energy": -5.5},
+            "H2": {"counts": {"H": 2, "Pd": 0, "Ni": 0}, "energy": -6.8},
+            "PdH": {"counts": {"H": 1, "Pd": 1, "Ni": 0}, "energy": -8.6}}
+    elements = {k: refs[k] for k in ("Pd", "Ni", "H2")}
+    pdh = _rocksalt_pdh()                                              # Pd4H4
+    # against the elements: (E - 4 x -5.0 - 2 x -6.8) / 8
+    assert np.isclose(crystal.formation_energy(pdh, -4.3, elements), (-4.3 * 8 + 20 + 13.6) / 8)
+    # PdH is below Pd + H2/2 (-8.6 < -8.4): the best mix is 4 PdH
+    assert np.isclose(crystal.formation_energy(pdh, -4.3, refs), (-4.3 * 8 + 4 * 8.6) / 8)
+    assert np.isclose(crystal.formation_energy({"H": 0, "Pd": 1, "Ni": 1}, -5.25, refs), 0)
+    with pytest.raises(SettingError):
+        crystal.formation_energy(pdh, -4.3, {"Pd": refs["Pd"]})     # no phase with H
+
+
+def test_relax_lowers_the_energy_and_refuses_a_broken_cell():
+    from ase.calculators.emt import EMT
+
+    squeezed = bulk("Pd", "fcc", a=3.7, cubic=True)                  # EMT's Pd minimum is near 3.88 A
+    squeezed.positions[0] += [0.1, 0.05, 0]
+    r = crystal.relax(squeezed, EMT(), fmax=0.01, steps_fixed=100, steps_cell=200)
+    assert r["energy"] < r["e_start"] and r["converged"] and r["fmax_end"] < 0.01
+    assert r["volume_change"] > 0.1 and np.isclose(r["atoms"].cell.lengths()[0], 3.88, atol=0.02)
+    assert 0.01 < r["rms"] < 0.1 and squeezed.cell.lengths()[0] == 3.7   # the input is left as it was
+    flat = Atoms("Pd2", positions=[[0, 0, 0], [1, 1, 0]], cell=[[3, 0, 0], [0, 3, 0], [3, 3, 0.01]], pbc=True)
+    with pytest.raises(SettingError):
+        crystal.relax(flat, EMT())
+
+
+def test_chgnet_loads_offline_and_knows_fcc_palladium():
+    pd_fcc = bulk("Pd", "fcc", a=3.89)
+    pd_fcc.calc = crystal.chgnet_calculator()
+    assert crystal.chgnet_calculator() is pd_fcc.calc                  # loaded once
+    assert -5.6 < pd_fcc.get_potential_energy() < -4.8                  # eV/atom (PBE: about -5.2)
+    assert np.abs(pd_fcc.get_forces()).max() < 1e-3                     # by symmetry

@@ -378,3 +378,129 @@ def draw(ax, atoms, title: str = "", rotation: str = "10x,-10y,0z", repeat=(1, 1
     ax.set_xlabel("")
     ax.set_ylabel("")
     return ax
+
+
+# ----------------------------------------------------------------------------------------------
+# energies: relaxing with a universal machine-learned interatomic potential (CHGNet)
+# ----------------------------------------------------------------------------------------------
+_CALCULATOR = None
+
+
+def chgnet_calculator():
+    """CHGNet's pretrained universal potential (Deng et al., Nat. Mach. Intell. 5, 1031 (2023); its weights ship
+    in the ``chgnet`` wheel, so no download) as an ASE calculator on the CPU; loaded once per kernel."""
+    global _CALCULATOR
+    if _CALCULATOR is None:
+        import contextlib
+        import io
+        import warnings
+
+        try:
+            from chgnet.model import CHGNet
+            from chgnet.model.dynamics import CHGNetCalculator
+        except ImportError as exc:
+            raise SettingError("CHGNet is not installed: run `pip install chgnet` (the course's requirements.txt "
+                               "lists it), then restart the kernel") from exc
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            model = CHGNet.load(verbose=False, use_device="cpu")
+            _CALCULATOR = CHGNetCalculator(model, use_device="cpu", on_isolated_atoms="ignore")
+    return _CALCULATOR
+
+
+def _cell_filter(atoms):
+    """Positions and cell relaxed together: ASE's FrechetCellFilter (ASE >= 3.23), else ExpCellFilter."""
+    try:
+        from ase.filters import FrechetCellFilter as CellFilter
+    except ImportError:  # older ASE
+        from ase.constraints import ExpCellFilter as CellFilter
+    return CellFilter(atoms)
+
+
+def rms_displacement(before, after) -> float:
+    """Root-mean-square distance (angstrom) that the atoms moved *relative to the lattice*: fractional
+    displacements, wrapped to the nearest periodic image, expressed in the final cell. A uniform expansion or
+    shear of the cell moves no atom by this measure (the cell's change is reported separately)."""
+    df = after.get_scaled_positions(wrap=False) - before.get_scaled_positions(wrap=False)
+    df -= np.round(df)
+    return float(np.sqrt(((df @ after.cell.array) ** 2).sum(1).mean())) if len(after) else float("nan")
+
+
+def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_cell: int = 200,
+          relax_cell: bool = True) -> dict:
+    """Relax a copy of ``atoms`` with ASE's FIRE optimiser: first the positions in the fixed cell (at most
+    ``steps_fixed`` steps), then positions and cell together (at most ``steps_cell`` steps), each until every
+    force (and stress component, times the volume, per atom) is below ``fmax`` eV/angstrom.
+
+    ``calc``: an ASE calculator (default :func:`chgnet_calculator`). Returns a dict: the relaxed ``atoms``;
+    ``e_start`` and ``energy``, potential energy per atom (eV/atom) before and after; ``rms`` (angstrom, see
+    :func:`rms_displacement`); ``volume_change`` (relative); ``steps``; ``converged`` (both stages reached
+    ``fmax`` within their step limits); ``fmax_end`` (largest remaining force, eV/angstrom)."""
+    import warnings
+
+    from ase.optimize import FIRE
+
+    fmax = number("fmax", fmax, 0, lo_open=True, hint="a force in eV/angstrom such as 0.05")
+    steps_fixed, steps_cell = whole("steps_fixed", steps_fixed, 0), whole("steps_cell", steps_cell, 0)
+    start = _atoms(atoms).copy()
+    if not (len(start) and is_sane(start)):
+        raise SettingError(f"{formula(start)}: only a non-empty structure with a sane cell (crystal.is_sane) can be "
+                           "relaxed")
+    a = start.copy()
+    a.calc = calc if calc is not None else chgnet_calculator()
+    n = len(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e_start = a.get_potential_energy() / n
+        converged, total = True, 0
+        for stage, limit in (("fixed", steps_fixed), ("cell", steps_cell if relax_cell else 0)):
+            if limit == 0:
+                continue
+            opt = FIRE(a if stage == "fixed" else _cell_filter(a), logfile=None)
+            converged = bool(opt.run(fmax=fmax, steps=limit)) and converged
+            total += opt.nsteps
+        forces = a.get_forces()
+        energy = a.get_potential_energy() / n
+    return {"atoms": a, "e_start": float(e_start), "energy": float(energy), "rms": rms_displacement(start, a),
+            "volume_change": float(a.get_volume() / start.get_volume() - 1), "steps": int(total),
+            "converged": converged, "fmax_end": float(np.linalg.norm(forces, axis=1).max())}
+
+
+def reference_phases(calc=None, fmax: float = 0.02, steps: int = 200) -> dict:
+    """The reference phases of the Pd-Ni-H system, each relaxed by the same potential: fcc Pd, fcc Ni, the H2
+    molecule (in a 10 angstrom box, so that it sees no image), and rocksalt PdH and NiH (H in every octahedral
+    hole of the fcc metal). Returns {name: {"counts": {...}, "energy": eV per formula unit, "atoms": relaxed}}."""
+    from ase import Atoms
+    from ase.build import bulk
+
+    start = {"Pd": bulk("Pd", "fcc", a=3.89), "Ni": bulk("Ni", "fcc", a=3.52),
+             "H2": Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]], cell=[10, 10, 10], pbc=True),
+             "PdH": bulk("PdH", "rocksalt", a=4.09), "NiH": bulk("NiH", "rocksalt", a=3.73)}
+    out = {}
+    for name, atoms in start.items():
+        r = relax(atoms, calc, fmax=fmax, steps_fixed=steps, steps_cell=steps, relax_cell=name != "H2")
+        out[name] = {"counts": counts(r["atoms"]), "energy": r["energy"] * len(atoms), "atoms": r["atoms"]}
+    return out
+
+
+def formation_energy(atoms, energy: float, references: dict) -> float:
+    """Energy per atom (eV/atom) of a structure above the lowest-energy mix of ``references`` with the same
+    composition: its formation energy against them, negative if it is more stable than that mix.
+
+    ``energy`` is the structure's energy per atom; ``references`` {name: {"counts": {...}, "energy": eV per
+    formula unit}} as :func:`reference_phases` gives (a subset of it: with only Pd, Ni and H2, the formation
+    energy against the elements; adding PdH and NiH, against the binary hydrides too). The best mix is a small
+    linear programme: minimise the total reference energy subject to the same numbers of Pd, Ni and H atoms."""
+    from scipy.optimize import linprog
+
+    c = counts(atoms) if not isinstance(atoms, dict) else atoms
+    n = sum(c.values())
+    if n == 0:
+        raise SettingError("an empty structure has no formation energy")
+    names = list(references)
+    A = np.array([[references[k]["counts"][s] for k in names] for s in SPECIES], dtype=float)
+    E = np.array([references[k]["energy"] for k in names], dtype=float)
+    best = linprog(E, A_eq=A, b_eq=[c[s] for s in SPECIES], bounds=(0, None), method="highs")
+    if not best.success:
+        raise SettingError(f"the references {names} cannot make the composition {c}: add a phase with each species")
+    return float(number("energy", energy) - best.fun / n)
