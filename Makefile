@@ -35,7 +35,7 @@ if ! $(PY) -m pip --version >/dev/null 2>&1; then \
 fi
 endef
 
-.PHONY: install lab test test-student unit notebooks bench checkpoints clean help stamp student slides site browser-test
+.PHONY: export install lab test test-student unit notebooks bench checkpoints clean help stamp student slides site browser-test
 
 help:
 	@echo "make lab    - create .venv if needed, install the course, open JupyterLab on your workspace my-work/"
@@ -48,6 +48,7 @@ help:
 	@echo "make checkpoints - retrain the course's checkpoints (checkpoints/; hours on 2 cores) with benchmarks/train_checkpoints.py"
 	@echo "make slides - one reveal.js deck per notebook in build/slides/, 1280x720, works offline (figures from make site)"
 	@echo "make test-student - every notebook of the student edition (notebooks/student/) run with all answers left empty"
+	@echo "make export - write utils/lessons/ from the notebooks' cells tagged export (the one source of each model)"
 	@echo "make student - rebuild the student edition in notebooks/student/ (answer cells empty, checks kept)"
 	@echo "             refuses to overwrite a notebook holding changes git does not have; FORCE=1 overrides"
 	@echo "make site   - the course as a Jupyter Book: the student edition executed, in build/book/_build/html/"
@@ -109,7 +110,12 @@ bench: install
 checkpoints: install
 	$(PY) benchmarks/train_checkpoints.py
 
-# Delivery (issue: Colab, Binder, slides, student edition, site, real-browser test)
+# The lesson code other files reuse (models, samplers, losses) is written once, in the notebooks' cells tagged
+# `export`; this writes utils/lessons/<topic>.py from them (a unit test fails while one is stale).
+export: install
+	$(PY) -m tools.export
+
+# Delivery: Colab stamping, student edition, slides, site
 stamp: install
 	FORCE=$(FORCE) $(PY) -m tools.delivery stamp
 
