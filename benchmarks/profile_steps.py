@@ -2,7 +2,7 @@
 
     python benchmarks/profile_steps.py [--threads 1] [--steps 30] [--model lstm|vae|both]
 
-The model classes are read from the notebooks themselves (the cells that define them), so what is timed is what a
+The models and losses are the notebooks' own (their cells tagged export, generated into utils.lessons), so what is timed is what a
 student trains. Each variant runs ``--steps`` training steps (Adam, gradient clipping as in the notebooks) on
 batches of 128 MOSES molecules after 3 warm-up steps and reports the median milliseconds per step:
 - ``padded random``: random molecules padded to the longest one of the batch;
@@ -22,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -31,40 +30,26 @@ from torch import nn  # noqa: E402
 from utils import chem  # noqa: E402
 
 
-def notebook_classes(notebook: str, names: list[str], namespace: dict) -> dict:
-    """Execute the cells of ``notebook`` that define the classes ``names`` and return them."""
-    nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(f"class {n}(" in cell.source for n in names):
-            exec(cell.source, namespace)  # noqa: S102 - the course's own notebook cells
-    return {n: namespace[n] for n in names}
-
-
 def lstm_step_factory(vocab):
-    (SmilesLSTM,) = notebook_classes("06_smiles_rnn", ["SmilesLSTM"], {"nn": nn, "torch": torch}).values()
+    """Notebook 06's model and loss (utils.lessons.smiles_rnn)."""
+    from utils.lessons.smiles_rnn import SmilesLSTM, lm_loss
+
     net = SmilesLSTM(len(vocab), embed_dim=32, hidden_size=256, num_layers=2)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=vocab.pad)
-
-    def loss(model, X):
-        logits, _ = model(X[:, :-1])
-        return loss_fn(logits.reshape(-1, logits.shape[-1]), X[:, 1:].reshape(-1))
-
-    return net, loss
+    return net, lambda model, X: lm_loss(model, X, vocab.pad)
 
 
 def vae_step_factory(vocab):
-    ns = {"nn": nn, "torch": torch, "chem": chem, "vocab": vocab}
-    classes = notebook_classes("07_vae", ["SmilesEncoder", "SmilesDecoder"], ns)
-    enc, dec = classes["SmilesEncoder"](len(vocab), 64), classes["SmilesDecoder"](len(vocab), 64)
+    """Notebook 07's chemical VAE and its loss terms (utils.lessons.vae), KL weight 0.1."""
+    from utils.lessons.vae import SmilesDecoder, SmilesEncoder, kl_divergence, reparameterize
+
+    enc, dec = SmilesEncoder(len(vocab), 64, pad=vocab.pad), SmilesDecoder(len(vocab), 64)
     net = nn.ModuleDict({"enc": enc, "dec": dec})
 
     def loss(model, X):
         mu, logvar = model["enc"](X)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        logits, _ = model["dec"](X[:, :-1], z)
+        logits, _ = model["dec"](X[:, :-1], reparameterize(mu, logvar))
         rec = F.cross_entropy(logits.transpose(1, 2), X[:, 1:], ignore_index=vocab.pad, reduction="sum") / len(X)
-        kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1).mean()
-        return rec + 0.1 * kl
+        return rec + 0.1 * kl_divergence(mu, logvar).mean()
 
     return net, loss
 

@@ -27,6 +27,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from utils import checkpoints as ck  # noqa: E402
+from utils import data  # noqa: E402
 
 
 def machine() -> str:
@@ -45,60 +46,34 @@ def log(*args):
 # ---------------------------------------------------------------------------------------------------------------
 # 06: the SMILES language model (embedding -> 2-layer LSTM -> linear), trained on the MOSES subset
 # ---------------------------------------------------------------------------------------------------------------
-@torch.no_grad()
-def sample_smiles(net, vocab, n, temperature=1.0, max_len=100):
-    net.eval()
-    x = torch.full((n, 1), vocab.bos)
-    state, out = None, []
-    done = torch.zeros(n, dtype=torch.bool)
-    for _ in range(max_len):
-        logits, state = net(x, state)
-        x = torch.multinomial(torch.softmax(logits[:, -1] / temperature, dim=-1), 1)
-        out.append(x)
-        done |= x[:, 0] == vocab.eos
-        if done.all():
-            break
-    net.train()
-    return [vocab.decode(seq) for seq in torch.cat(out, dim=1).tolist()]
-
-
 def train_smiles_lstm(args):
+    """Notebook 06's model, loss, sampler and training loop (utils.lessons.smiles_rnn), with a longer budget."""
     from utils import chem
+    from utils.lessons.smiles_rnn import SmilesLSTM, lm_loss, sample, train
 
     torch.manual_seed(args.seed)
     train_smiles = chem.load_moses_subset("train")
     test_smiles = chem.load_moses_subset("test")
     vocab = chem.Vocab.build(train_smiles)
     config = dict(embed_dim=32, hidden_size=256, num_layers=2)
-    net = chem.SmilesLSTM(len(vocab), **config)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=vocab.pad)
-
-    def lm_loss(X):
-        logits, _ = net(X[:, :-1])
-        return loss_fn(logits.reshape(-1, logits.shape[-1]), X[:, 1:].reshape(-1))
-
+    net = SmilesLSTM(len(vocab), **config)
     n, batch_size, lr = args.batches, 128, 2e-3
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda b: min(1.0, 1.5 * (1 - b / n)))
-    batches = chem.bucket_batches(train_smiles, batch_size, args.seed)
     X_test = chem.encode_batch(test_smiles[:1000], vocab)
-    t0, losses = time.perf_counter(), []
-    for b in range(1, n + 1):
-        loss = lm_loss(chem.encode_batch(next(batches), vocab))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-        if b % 500 == 0 or b == n:
+    t0, test_loss = time.perf_counter(), float("nan")
+
+    def report(b, losses):
+        nonlocal test_loss
+        if b and (b % 500 == 0 or b == n):
             with torch.no_grad():
-                net.eval(); test_loss = lm_loss(X_test).item(); net.train()
+                test_loss = lm_loss(net.eval(), X_test, vocab.pad).item()
+            net.train()
             log(f"batch {b}/{n}: train {np.mean(losses[-500:]):.3f}, test {test_loss:.3f} nats/token, "
-                f"validity {chem.validity(sample_smiles(net, vocab, 500)):.3f}, {time.perf_counter() - t0:.0f} s")
+                f"validity {chem.validity(sample(net, vocab, 500)):.3f}, {time.perf_counter() - t0:.0f} s")
+
+    train(net, vocab, train_smiles, n, batch_size, lr, on_eval=report, eval_every=100, seed=args.seed)
     seconds = time.perf_counter() - t0
     torch.manual_seed(1)
-    generated = [s for _ in range(10) for s in sample_smiles(net, vocab, 1000)]
+    generated = [s for _ in range(10) for s in sample(net, vocab, 1000)]
     train_canonical = {chem.canonical(s) for s in train_smiles}
     figures = {"test_loss": round(test_loss, 4), "validity": round(chem.validity(generated), 4),
                "unique": round(chem.uniqueness(generated), 4),
@@ -106,7 +81,7 @@ def train_smiles_lstm(args):
     log("figures", figures)
     state = {"state_dict": cpu_state(net),
              "tokens": list(vocab.tokens), "config": config}
-    card = {"notebook": "06_smiles_rnn", "model": "utils.chem.SmilesLSTM", "config": config,
+    card = {"notebook": "06_smiles_rnn", "model": "SmilesLSTM of notebook 06 (utils.lessons.smiles_rnn)", "config": config,
             "data": f"MOSES training subset (data/moses/train_subset.csv.gz, all {len(train_smiles)} SMILES)",
             "recipe": f"Adam lr {lr}, flat for the first third, then linear decay to 0, gradient norm clipped at 1, "
                       f"{n} length-bucketed batches of {batch_size} ({n * batch_size / len(train_smiles):.1f} epochs)",
@@ -116,21 +91,21 @@ def train_smiles_lstm(args):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# 05: the CNN of notebook 05 (utils.mnist.build_cnn), also the judge of notebook 08's generated digits
+# 05: the CNN of notebook 05 (utils.lessons.cnn_mnist.build_cnn), also the judge of notebook 08's generated digits
 # ---------------------------------------------------------------------------------------------------------------
 def train_mnist_cnn(args):
     from utils import mnist
 
     torch.manual_seed(args.seed)
-    X, y, X_test, y_test = mnist.load_tensors()
+    X, y, X_test, y_test = data.mnist_tensors()
     net = mnist.build_cnn()
     epochs = args.epochs or 4
     hist = mnist.fit(net, X, y, num_epochs=epochs)
     acc = mnist.accuracy(net, X_test, y_test)
     log(f"test accuracy {acc:.4f} after {hist['train_seconds']:.0f} s")
-    card = {"notebook": "05_cnn_mnist", "model": "utils.mnist.build_cnn()", "config": {},
+    card = {"notebook": "05_cnn_mnist", "model": "build_cnn() of notebook 05 (utils.lessons.cnn_mnist)", "config": {},
             "data": "MNIST, the 60 000 training digits (test set only for the figure below)",
-            "recipe": f"utils.mnist.fit: AdamW lr 0.01, weight decay 5e-4, one-cycle schedule, batches of 128, "
+            "recipe": f"train() of notebook 05 (utils.lessons.cnn_mnist, via utils.mnist.fit): AdamW lr 0.01, weight decay 5e-4, one-cycle schedule, batches of 128, "
                       f"{epochs} epochs",
             "seed": args.seed, "train_seconds": round(hist["train_seconds"]), "machine": machine(),
             "figures": {"test_accuracy": round(acc, 4)}, "figures_note": "the 10 000 MNIST test digits"}
@@ -140,21 +115,11 @@ def train_mnist_cnn(args):
 # ---------------------------------------------------------------------------------------------------------------
 # 08: the MNIST GAN (fully connected, batch norm in G, minibatch standard deviation in D, averaged generator)
 # ---------------------------------------------------------------------------------------------------------------
-Z_DIM, HIDDEN = 64, 256
-
-
-class MinibatchStd(nn.Module):
-    def forward(self, h):
-        return torch.cat([h, h.std(dim=0).mean().expand(len(h), 1)], dim=1)
-
-
 def mnist_gan_players():
-    G = nn.Sequential(nn.Linear(Z_DIM, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.LeakyReLU(0.2),
-                      nn.Linear(HIDDEN, 2 * HIDDEN), nn.BatchNorm1d(2 * HIDDEN), nn.LeakyReLU(0.2),
-                      nn.Linear(2 * HIDDEN, 784), nn.Tanh())
-    D = nn.Sequential(nn.Linear(784, 2 * HIDDEN), nn.LeakyReLU(0.2), nn.Linear(2 * HIDDEN, HIDDEN),
-                      nn.LeakyReLU(0.2), MinibatchStd(), nn.Linear(HIDDEN + 1, 1))
-    return G, D
+    """Notebook 08's generator and discriminator (utils.lessons.gan)."""
+    from utils.lessons.gan import make_discriminator, make_generator
+
+    return make_generator(), make_discriminator()
 
 
 STORAGE_NOTE = "weights stored in float16 (half the file; loaded into float32 models); figures measured on them"
@@ -190,47 +155,34 @@ def _judge(_cache={}):  # noqa: B006 - loaded once per run, not at every evaluat
 
 def judge_generator(G, n=10_000):
     """Share of n generated digits that notebook 05's CNN classifies with confidence >= 0.9, and the share of
-    each predicted class (the measure of notebook 08)."""
-    from utils import mnist
+    each predicted class (the measure of notebook 08, with its own sampler and shares: utils.lessons.gan)."""
+    from utils.lessons.gan import class_shares, confident_share, sample_digits
 
     judge = _judge()
-    G.eval()
+    x = sample_digits(G, n)
     with torch.no_grad():
-        x = (G(torch.randn(n, Z_DIM)) + 1) / 2
-        p = torch.softmax(judge((x.reshape(-1, 1, 28, 28) - mnist.MEAN) / mnist.STD), 1)
-    G.train()
-    shares = np.bincount(p.argmax(1).numpy(), minlength=10) / n
-    return float((p.max(1).values >= 0.9).float().mean()), shares
+        p = torch.softmax(judge((x.reshape(-1, 1, 28, 28) - data.MNIST_MEAN) / data.MNIST_STD), 1)
+    return confident_share(p), class_shares(p)
 
 
 def train_mnist_gan(args):
+    """Notebook 08's players, game step and weight averaging (utils.lessons.gan), with a longer budget."""
     import copy
 
-    from utils import data
+    from utils.lessons.gan import HIDDEN, Z_DIM, gan_step, update_average
 
     torch.manual_seed(args.seed)
-    train_set, _ = data.load_mnist()
-    X = (train_set.data.reshape(-1, 784).float() / 255) * 2 - 1
+    X, _, _, _ = data.mnist_tensors(scale="symmetric", flat=True)
     G, D = mnist_gan_players()
     G_avg = copy.deepcopy(G)
     batch_size, lr, n = 64, 6e-4, args.steps
     opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr, betas=(0.5, 0.999))
-    bce = nn.BCEWithLogitsLoss()
     t0 = time.perf_counter()
     for step in range(1, n + 1):
         x_real = X[torch.randint(0, len(X), (batch_size,))]
-        x_fake = G(torch.randn(batch_size, Z_DIM))
-        out_real, out_fake = D(x_real), D(x_fake.detach())
-        loss_D = bce(out_real, torch.ones_like(out_real)) + bce(out_fake, torch.zeros_like(out_fake))
-        opt_D.zero_grad(); loss_D.backward(); opt_D.step()
-        out = D(x_fake)
-        loss_G = bce(out, torch.ones_like(out))
-        opt_G.zero_grad(); loss_G.backward(); opt_G.step()
-        with torch.no_grad():
-            decay = min(0.999, (1 + step) / (10 + step))
-            for p_avg, p in zip(G_avg.state_dict().values(), G.state_dict().values()):
-                p_avg.lerp_(p, 1 - decay) if p.is_floating_point() else p_avg.copy_(p)
+        gan_step(G, D, opt_G, opt_D, x_real, Z_DIM)
+        update_average(G_avg, G, step)
         if step % 5000 == 0 or step == n:
             conf, shares = judge_generator(G_avg, 2000)
             log(f"step {step}/{n}: confident {conf:.3f}, rarest class {shares.min():.3f}, "
@@ -257,38 +209,24 @@ def train_mnist_gan(args):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# 07: the chemical VAE (bidirectional-GRU encoder, GRU decoder conditioned on z), classes read from the notebook
+# 07: the chemical VAE (bidirectional-GRU encoder, GRU decoder conditioned on z), notebook 07's (utils.lessons.vae)
 # ---------------------------------------------------------------------------------------------------------------
 CHEM_VAE_CONFIG = {"latent_dim": 64, "embed_dim": 32, "hidden": 256}
 
 
 def chem_vae_model(vocab):
-    """Notebook 07's SmilesEncoder and SmilesDecoder (read from its cells) as one ModuleDict."""
-    from benchmarks.profile_steps import notebook_classes
-    from utils import chem
+    """Notebook 07's SmilesEncoder and SmilesDecoder (utils.lessons.vae) as one ModuleDict."""
+    from utils.lessons.vae import SmilesDecoder, SmilesEncoder
 
-    classes = notebook_classes("07_vae", ["SmilesEncoder", "SmilesDecoder"],
-                               {"nn": nn, "torch": torch, "chem": chem, "vocab": vocab})
-    return nn.ModuleDict({part: classes[cls](len(vocab), **CHEM_VAE_CONFIG)      # as 07 builds them from the card
-                          for part, cls in (("encoder", "SmilesEncoder"), ("decoder", "SmilesDecoder"))})
+    return nn.ModuleDict({"encoder": SmilesEncoder(len(vocab), pad=vocab.pad, **CHEM_VAE_CONFIG),   # as 07 builds
+                          "decoder": SmilesDecoder(len(vocab), **CHEM_VAE_CONFIG)})                  # them from the card
 
 
-@torch.no_grad()
-def chem_vae_read(net, vocab, z, width=5, chunk=1000):
-    """Decode codes z with beam search (width 1: greedy), as notebook 07's decode_beam does."""
-    from utils import vae
+def chem_vae_read(net, vocab, z, width=5):
+    """Decode codes z with notebook 07's beam search (width 1: greedy)."""
+    from utils.lessons.vae import decode_beam
 
-    net.eval()
-    out = []
-    for i in range(0, len(z), chunk):
-        zc = z[i:i + chunk]
-
-        def step(x, rows, h):
-            logits, h = net["decoder"](x, zc[rows], h)
-            return logits[:, -1], h
-        out += vae.beam_search(step, len(zc), vocab.bos, vocab.eos, width=width, max_len=80)
-    net.train()
-    return [vocab.decode(seq) for seq in out]
+    return decode_beam(net["decoder"], vocab, z, width=width)
 
 
 @torch.no_grad()
@@ -307,9 +245,11 @@ def chem_vae_figures(net, vocab, held_out, n_prior, train_canonical, width=5):
 
 
 def train_chem_vae(args):
+    """Notebook 07's chemical VAE, reparameterisation and KL term (utils.lessons.vae), with a longer budget."""
     import torch.nn.functional as F
 
     from utils import chem
+    from utils.lessons.vae import kl_divergence, reparameterize
 
     torch.manual_seed(args.seed)
     train_smiles = chem.load_moses_subset("train")
@@ -331,11 +271,9 @@ def train_chem_vae(args):
         with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
             mu, logvar = net["encoder"](X)
             mu, logvar = mu.float(), logvar.float()
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-            logits, _ = net["decoder"](X[:, :-1], z)
+            logits, _ = net["decoder"](X[:, :-1], reparameterize(mu, logvar))
         rec = F.cross_entropy(logits.float().transpose(1, 2), X[:, 1:], ignore_index=vocab.pad, reduction="sum") / len(X)
-        kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(-1)).mean()
-        return rec, kl
+        return rec, kl_divergence(mu, logvar).mean()
 
     t0, hist = time.perf_counter(), []
     for b in range(1, n + 1):

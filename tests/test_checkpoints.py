@@ -10,6 +10,7 @@ import torch
 
 from utils import checkpoints as ck
 from utils import chem, mnist
+from utils.lessons.smiles_rnn import SmilesLSTM
 
 _spec = importlib.util.spec_from_file_location("train_checkpoints", ck.ROOT / "benchmarks" / "train_checkpoints.py")
 train_checkpoints = importlib.util.module_from_spec(_spec)
@@ -19,7 +20,7 @@ _spec.loader.exec_module(train_checkpoints)
 # tests loads the checkpoints into the notebooks' own classes)
 BUILDERS = {
     "mnist_cnn": lambda s: mnist.build_cnn(),
-    "smiles_lstm": lambda s: chem.SmilesLSTM(len(s["tokens"]), **s["config"]),
+    "smiles_lstm": lambda s: SmilesLSTM(len(s["tokens"]), **s["config"]),
     "mnist_gan": lambda s: train_checkpoints.mnist_gan_players()[0],
     "chem_vae": lambda s: train_checkpoints.chem_vae_model(chem.Vocab(s["tokens"])),   # notebook 07's own classes
 }

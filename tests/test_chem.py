@@ -7,6 +7,7 @@ import pytest
 
 import utils.data
 from utils import DataError, SettingError, chem
+from utils.lessons.smiles_rnn import SmilesLSTM
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def test_save_and_load_model(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     vocab = chem.Vocab.build(["CCO", "c1ccccc1"])
     config = dict(embed_dim=8, hidden_size=16, num_layers=2)
-    net = chem.SmilesLSTM(len(vocab), **config)
+    net = SmilesLSTM(len(vocab), **config)
     chem.save_model(net, vocab, "tiny", config, validity=0.5)
     net2, vocab2, ckpt = chem.load_model("tiny")
     assert vocab2.tokens == vocab.tokens and ckpt["info"]["validity"] == 0.5

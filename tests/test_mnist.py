@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils import SettingError, mnist
+from utils import SettingError, data, mnist
 from utils.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,12 +56,25 @@ def test_fit_learns_a_separable_toy_problem_and_times_training_only():
     X[y == 1, :, :, 14:] += 1.0
     net = mnist.build_cnn()
     h = mnist.fit(net, X, y, num_epochs=2, batch_size=64, X_test=X, y_test=y, evals_per_epoch=2)
-    assert h["evals"][-1][2] > 0.95 and len(h["evals"]) == 4
-    assert 0 < h["train_seconds"] and [e[0] for e in h["evals"]] == [0.5, 1.0, 1.5, 2.0]
-    # a caller can stop training at an evaluation
-    h2 = mnist.fit(mnist.build_cnn(), X, y, num_epochs=2, batch_size=64, X_test=X, y_test=y, evals_per_epoch=2,
-                   on_eval=lambda h: False)
-    assert len(h2["evals"]) == 1
+    assert h["test_acc"][-1] > 0.95 and len(h["test_acc"]) == 4 and len(h["loss"]) == 16
+    assert h["epoch"] == [0.5, 1.0, 1.5, 2.0] and h["seconds"] == sorted(h["seconds"])
+    assert 0 < h["seconds"][-1] <= h["train_seconds"]
+    # without a test set: no test, the training time all the same
+    h2 = mnist.fit(mnist.build_cnn(), X, y, num_epochs=1, batch_size=64)
+    assert h2["test_acc"] == [] and h2["train_seconds"] > 0
+
+
+def test_fit_is_the_notebooks_loop():
+    """One training loop: utils.mnist.fit checks its inputs, then runs notebook 05's own (generated) train."""
+    from utils.lessons import cnn_mnist
+
+    assert mnist.build_cnn is cnn_mnist.build_cnn and mnist.train is cnn_mnist.train
+    X, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    torch.manual_seed(3)
+    a = mnist.fit(mnist.build_mlp(8), X, y, num_epochs=1, batch_size=16)
+    torch.manual_seed(3)
+    b = cnn_mnist.train(cnn_mnist.build_mlp(8), X, y, 1, batch_size=16)
+    assert a["loss"] == b["loss"]
 
 
 def test_save_and_load_judge(tmp_path):
@@ -94,13 +107,18 @@ def test_reference_network_of_the_benchmark():
 
 
 @needs_data
-def test_load_tensors_normalised():
-    X, y, X_test, y_test = mnist.load_tensors()
+def test_mnist_tensors_normalised_once():
+    X, y, X_test, y_test = data.mnist_tensors()
     assert X.shape == (60000, 1, 28, 28) and X_test.shape == (10000, 1, 28, 28)
     assert y.dtype == torch.int64 and set(y.unique().tolist()) == set(range(10))
     assert abs(X.mean().item()) < 1e-3 and abs(X.std().item() - 1) < 1e-2
-    assert torch.allclose(mnist.to_pixels(X[:1]) * 255, torch.as_tensor(0.0) + X[:1].mul(mnist.STD).add(mnist.MEAN)
-                          .mul(255).clamp(0, 255), atol=1e-3)
+    raw, _ = data.load_mnist()
+    assert torch.allclose(mnist.to_pixels(X[:2]) * 255, raw.data[:2].unsqueeze(1).float(), atol=1e-3)
+    U, yu, U_test, _ = data.mnist_tensors(scale="unit", flat=True, n_train=100, n_test=10)
+    assert U.shape == (100, 784) and U_test.shape == (10, 784) and 0 <= U.min() and U.max() <= 1
+    assert torch.equal(yu, y[:100]) and torch.allclose(U * 255, raw.data[:100].reshape(100, 784).float())
+    with pytest.raises(SettingError, match="scale"):
+        data.mnist_tensors(scale="minmax")
 
 
 def test_fit_and_predict_accept_numpy_flat_and_unbatched_images():

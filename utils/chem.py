@@ -578,34 +578,6 @@ def _label_invalid(img, invalid: dict, n_per_row: int, size: int):
 # ----------------------------------------------------------------------------------------------
 # the language model of notebook 06, for later notebooks; saving and loading
 # ----------------------------------------------------------------------------------------------
-def _torch_module():
-    import torch
-    from torch import nn
-
-    class SmilesLSTM(nn.Module):
-        """The SMILES language model of notebook 06 (embedding -> LSTM -> linear), for reuse by later
-        notebooks; notebook 06 writes the same class out and checks that the saved weights load into it."""
-
-        def __init__(self, vocab_size, embed_dim=64, hidden_size=512, num_layers=2, dropout=0.0):
-            super().__init__()
-            self.embed = nn.Embedding(vocab_size, embed_dim)
-            self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers, batch_first=True,
-                                dropout=dropout if num_layers > 1 else 0.0)
-            self.head = nn.Linear(hidden_size, vocab_size)
-
-        def forward(self, X, state=None):
-            H, state = self.lstm(self.embed(X), state)
-            return self.head(H), state
-
-    return torch, SmilesLSTM
-
-
-def __getattr__(name):  # utils.chem.SmilesLSTM without importing torch at module import
-    if name == "SmilesLSTM":
-        return _torch_module()[1]
-    raise AttributeError(name)
-
-
 def models_dir() -> Path:
     folder = data.cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -624,7 +596,7 @@ def save_model(net, vocab: Vocab, name: str, config: dict, **info) -> Path:
 
 def load_model(name: str, build: bool = True):
     """Load ``<cache>/models/<name>.pt``: returns ``(net, vocab, checkpoint)``; ``net`` is a
-    :class:`SmilesLSTM` in eval mode (None if ``build=False``). A missing file says which notebook makes it."""
+    :class:`utils.lessons.smiles_rnn.SmilesLSTM` (notebook 06's) in eval mode (None if ``build=False``). A missing file says which notebook makes it."""
     import torch
 
     src = models_dir() / f"{name}.pt"
@@ -634,7 +606,9 @@ def load_model(name: str, build: bool = True):
     vocab = Vocab(ckpt["tokens"])
     net = None
     if build:
-        net = _torch_module()[1](len(vocab), **ckpt["config"])
+        from .lessons.smiles_rnn import SmilesLSTM
+
+        net = SmilesLSTM(len(vocab), **ckpt["config"])
         net.load_state_dict(ckpt["state_dict"])
         net.eval()
     return net, vocab, ckpt

@@ -383,6 +383,39 @@ def load_mnist(transform=None):
     return train, test
 
 
+#: Mean and standard deviation of MNIST's 60 000 training images, pixels in [0, 1] (as in PyTorch's MNIST example).
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def mnist_tensors(scale: str = "standard", flat: bool = False, n_train: int | None = None, n_test: int | None = None):
+    """MNIST as tensors ``(X_train, y_train, X_test, y_test)``, converted once from :func:`load_mnist`'s 8-bit
+    pixels, so that a batch is a slice rather than one conversion per image.
+
+    ``scale="standard"``: ``(x/255 - MNIST_MEAN) / MNIST_STD``, zero mean and unit variance (notebook 05's CNN);
+    ``scale="unit"``: ``x/255`` in [0, 1] (notebook 07's VAE); ``scale="symmetric"``: ``2 x/255 - 1`` in [-1, 1] (notebook
+    08's GAN, whose generator ends in tanh). Images N x 1 x 28 x 28, or N x 784 with
+    ``flat=True``; labels int64. ``n_train`` / ``n_test`` keep the first digits only.
+    """
+    from ._checks import whole
+    from .errors import SettingError
+
+    if scale not in ("standard", "unit", "symmetric"):
+        raise SettingError(f"scale must be 'standard' (zero mean, unit variance), 'unit' ([0, 1]) or 'symmetric' "
+                           f"([-1, 1]), got {scale!r}")
+    n_train = None if n_train is None else whole("n_train", n_train, 1)
+    n_test = None if n_test is None else whole("n_test", n_test, 1)
+    out = []
+    for ds, n in zip(load_mnist(), (n_train, n_test)):
+        X = ds.data[:n].float().div_(255.0)
+        if scale == "standard":
+            X = X.sub_(MNIST_MEAN).div_(MNIST_STD)
+        elif scale == "symmetric":
+            X = X.mul_(2).sub_(1)
+        X = X.reshape(len(X), 28 * 28) if flat else X.unsqueeze(1)
+        out += [X.contiguous(), ds.targets[:n].clone().long()]
+    return tuple(out)
+
+
 _MOSES_TRAINING: dict = {}  # the loaded set, kept for the life of the Python process
 
 

@@ -1,73 +1,35 @@
-"""MNIST helpers of notebook 05 (and the digit judge of notebook 08): tensors, the two models, a fast training loop.
+"""MNIST helpers of notebook 05 (and the digit judge of notebook 08): checked entry points around the lesson's code.
 
-What a student must learn (what a convolution layer and a pooling layer do, the training loop, why shared weights
-need fewer parameters) is written out in notebook 05. This module holds the plumbing that notebook 05 and its
-benchmark share: the whole of MNIST as two float tensors normalised once (so that a batch is a slice, not 64
-calls to a per-image ``DataLoader``), the same two model builders as in the notebook, the same training loop
-(one-cycle learning rate, batch slicing), accuracy, and saving/loading the trained CNN in the course cache, where
-notebook 08 finds it with :func:`load_judge_cnn`.
+The models and the training loop are notebook 05's own cells (tagged ``export``), generated into
+:mod:`utils.lessons.cnn_mnist` by ``make export``; this module imports them from there and adds what the notebook
+leaves out: input checks with clear messages (:func:`fit`, :func:`predict`, :func:`accuracy`), and saving/loading the
+trained CNN, which notebook 08 uses as its judge (:func:`load_judge_cnn`). MNIST itself is read by
+:func:`utils.data.mnist_tensors`.
 """
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 from . import data
 from ._checks import finite, number, whole
 from .errors import DataError, SettingError
 
-#: mean and standard deviation of the MNIST training pixels (in [0, 1]), as in the PyTorch MNIST example
-MEAN, STD = 0.1307, 0.3081
 MODEL_FILE = "mnist_cnn.pt"
 
 
-# ----------------------------------------------------------------------------------------------
-# data
-# ----------------------------------------------------------------------------------------------
-def load_tensors():
-    """``(X_train, y_train, X_test, y_test)``: the 60 000 / 10 000 digits as float tensors N x 1 x 28 x 28,
-    normalised once to zero mean and unit variance ((x/255 - 0.1307) / 0.3081), and int64 labels."""
-    train, test = data.load_mnist()
-
-    def prep(ds):
-        X = (ds.data.float().div_(255.0).sub_(MEAN).div_(STD)).unsqueeze(1).contiguous()
-        return X, ds.targets.clone().long()
-
-    return (*prep(train), *prep(test))
-
-
 def to_pixels(X):
-    """Undo the normalisation: images back to [0, 1] for display."""
-    return (X * STD + MEAN).clamp(0, 1)
+    """Undo the normalisation of :func:`utils.data.mnist_tensors`: images back to [0, 1] for display."""
+    return (X * data.MNIST_STD + data.MNIST_MEAN).clamp(0, 1)
 
 
-# ----------------------------------------------------------------------------------------------
-# models (the same definitions as written out in notebook 05)
-# ----------------------------------------------------------------------------------------------
-def build_cnn(c1: int = 16, c2: int = 32, hidden: int = 64):
-    """The course CNN: [conv 3x3 -> max-pool 2 -> batch-norm -> ReLU] x 2, then dense hidden -> 10.
+def __getattr__(name):
+    """The lesson's models and loop, from :mod:`utils.lessons.cnn_mnist` (imported on first use: torch is heavy)."""
+    if name in ("build_cnn", "build_mlp", "train", "evaluate"):
+        from .lessons import cnn_mnist
 
-    Pooling comes right after each convolution (max-pooling and ReLU commute), so batch-norm and ReLU work on
-    4x fewer numbers; the weights are stored channels-last (``torch.channels_last``), which makes PyTorch's CPU
-    convolutions about twice as fast here. Same network, cheaper on a CPU.
-    """
-    import torch
-    from torch import nn
-
-    return nn.Sequential(
-        nn.Conv2d(1, c1, kernel_size=3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(c1), nn.ReLU(),   # 28 -> 14
-        nn.Conv2d(c1, c2, kernel_size=3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(c2), nn.ReLU(),  # 14 -> 7
-        nn.Flatten(), nn.Linear(c2 * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, 10),
-    ).to(memory_format=torch.channels_last)
-
-
-def build_mlp(hidden: int = 256):
-    """The fully connected baseline: 784 -> hidden -> hidden -> 10 with ReLU."""
-    from torch import nn
-
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(),
-                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        return getattr(cnn_mnist, name)
+    raise AttributeError(f"module 'utils.mnist' has no attribute {name!r}")
 
 
 def n_params(net) -> int:
@@ -105,8 +67,8 @@ def _images(X, net, name: str = "X"):
     would be a guess), other shapes, NaN or infinity."""
     X = _tensor(X, name, "images (N, 1, 28, 28)")
     if not X.is_floating_point():
-        raise SettingError(f"{name} must hold normalised float pixels, got {X.dtype}: use mnist.load_tensors(), or "
-                           f"convert 0..255 pixels with ({name} / 255 - mnist.MEAN) / mnist.STD")
+        raise SettingError(f"{name} must hold normalised float pixels, got {X.dtype}: use utils.data.mnist_tensors(), or "
+                           f"convert 0..255 pixels with ({name} / 255 - utils.data.MNIST_MEAN) / utils.data.MNIST_STD")
     if X.ndim == 2 and X.shape[1] == 28 * 28:
         X = X.reshape(-1, 1, 28, 28)
     elif X.ndim == 3 and tuple(X.shape[1:]) == (28, 28):
@@ -164,102 +126,36 @@ def _accuracy(net, X, y) -> float:
     return (_predict(net, X).argmax(1) == y.cpu()).float().mean().item()
 
 
-class _Clock:
-    """Accumulates wall and CPU seconds between start() and stop() (training only, evaluation excluded)."""
-
-    def __init__(self):
-        self.wall = self.cpu = 0.0
-        self._t = None
-
-    def start(self):
-        self._t = (time.perf_counter(), time.process_time())
-
-    def stop(self):
-        if self._t is not None:
-            self.wall += time.perf_counter() - self._t[0]
-            self.cpu += time.process_time() - self._t[1]
-            self._t = None
-
-
-def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01, weight_decay: float = 5e-4,
-        X_test=None, y_test=None, evals_per_epoch: int = 0, progress: bool = False, on_eval=None):
-    """Train ``net`` with Adam (decoupled weight decay) and a one-cycle learning rate, batches sliced from a
-    shuffled index. Returns a history dict: ``loss`` per step, ``train_seconds`` (training only, evaluation
-    excluded; ``train_cpu_seconds`` the same in CPU time, a steadier measure on a busy machine), and when a test
-    set is given, ``evals_per_epoch`` times per epoch, ``evals`` = [(epochs done, training seconds so far, test
-    accuracy)] and ``evals_cpu`` (CPU seconds so far). ``on_eval(hist)`` returning False stops training.
+def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01, X_test=None, y_test=None,
+        evals_per_epoch: int = 0):
+    """Notebook 05's training loop (:func:`utils.lessons.cnn_mnist.train`: AdamW, one-cycle learning rate, batches
+    sliced from a shuffled index) with its inputs checked first. Returns the loop's history: ``loss`` per step,
+    ``train_seconds`` (training only, the tests excluded), and when a test set is given ``epoch``, ``seconds`` and
+    ``test_acc`` at each test (``evals_per_epoch`` times per epoch, and after the last step).
 
     ``X``: images (N, 1, 28, 28), float; (N, 28, 28), flattened (N, 784) and numpy arrays are accepted and
     converted. ``y``: digit labels 0..9 (any integer type). A wrong setting or input, and a loss that stops being
     finite (training diverged), raise :class:`utils.SettingError`."""
-    import torch
-    from torch import nn
+    from .lessons.cnn_mnist import train
 
     lr = number("the learning rate lr", lr, 0, 1, lo_open=True, hint="Adam works with 0.001 to 0.01")
     num_epochs, batch_size = whole("num_epochs", num_epochs, 1), whole("batch_size", batch_size, 1)
-    weight_decay = number("weight_decay", weight_decay, 0)
     evals_per_epoch = whole("evals_per_epoch", evals_per_epoch, 0)
     X = _images(X, net)
     y = _labels(y, len(X))
     if (X_test is None) != (y_test is None) or (evals_per_epoch and X_test is None):
         raise SettingError("X_test and y_test go together, and evals_per_epoch > 0 needs them: give both or neither")
+    test = None
     if X_test is not None:
-        X_test = _images(X_test, net, "X_test")
-        y_test = _labels(y_test, len(X_test), "y_test")
+        test = (_images(X_test, net, "X_test"), _labels(y_test, len(X_test), "y_test"))
     dev = _param(net).device
-    n = len(X)
-    steps_per_epoch = math.ceil(n / batch_size)
-    total = steps_per_epoch * num_epochs
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25)
-    loss_fn = nn.CrossEntropyLoss()
-    # test after these steps of each epoch (the last one included)
-    eval_at = {round(steps_per_epoch * j / evals_per_epoch) for j in range(1, evals_per_epoch + 1)} \
-        if evals_per_epoch and X_test is not None else set()
-    hist = {"loss": [], "evals": [], "evals_cpu": [], "train_seconds": 0.0, "train_cpu_seconds": 0.0}
-    clock = _Clock()
-    bar = None
-    if progress:
-        from . import progress as _progress
-
-        bar = _progress(total=total, desc="training")
-    step = 0
-    for epoch in range(num_epochs):
-        net.train()
-        idx = torch.randperm(n)
-        clock.start()
-        for k, i in enumerate(range(0, n, batch_size)):
-            b = idx[i:i + batch_size]
-            loss = loss_fn(net(X[b].to(dev)), y[b].to(dev))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            hist["loss"].append(loss.item())
-            step += 1
-            if not math.isfinite(hist["loss"][-1]):
-                if bar is not None:
-                    bar.close()
-                raise SettingError(f"training diverged at step {step} (the loss is {hist['loss'][-1]}), "
-                                   f"but a finite loss is expected: lower the learning rate (lr={lr}) and rebuild net")
-            if bar is not None:
-                bar.update(1)
-            if k + 1 in eval_at:
-                clock.stop()
-                acc = _accuracy(net, X_test, y_test)  # checked once, above
-                hist["evals"].append((epoch + (k + 1) / steps_per_epoch, clock.wall, acc))
-                hist["evals_cpu"].append(clock.cpu)
-                if on_eval is not None and on_eval(hist) is False:  # the caller asks to stop here
-                    hist["train_seconds"], hist["train_cpu_seconds"] = clock.wall, clock.cpu
-                    if bar is not None:
-                        bar.close()
-                    return hist
-                net.train()
-                clock.start()
-        clock.stop()
-    hist["train_seconds"], hist["train_cpu_seconds"] = clock.wall, clock.cpu
-    if bar is not None:
-        bar.close()
+    X, y = X.to(dev), y.to(dev)
+    test = None if test is None else (test[0].to(dev), test[1].to(dev))
+    hist = train(net, X, y, num_epochs, batch_size=batch_size, lr=lr, test=test, evals_per_epoch=evals_per_epoch)
+    bad = next((i for i, v in enumerate(hist["loss"]) if not math.isfinite(v)), None)
+    if bad is not None:
+        raise SettingError(f"training diverged at step {bad + 1} (the loss is {hist['loss'][bad]}), but a finite "
+                           f"loss is expected: lower the learning rate (lr={lr}) and rebuild net")
     return hist
 
 
@@ -292,6 +188,8 @@ def load_judge_cnn(device=None, path=None, num_epochs: int = 1, verbose: bool = 
     digits, about 98.5-99 % test accuracy) and saves it there."""
     import torch
 
+    from .lessons.cnn_mnist import build_cnn
+
     net = build_cnn()
     if path is None:
         from . import checkpoints
@@ -311,7 +209,7 @@ def load_judge_cnn(device=None, path=None, num_epochs: int = 1, verbose: bool = 
         if verbose:
             print(f"no trained CNN at {path}: training one now ({num_epochs} epoch on MNIST)...")
         torch.manual_seed(0)
-        X, y, X_test, y_test = load_tensors()
+        X, y, X_test, y_test = data.mnist_tensors()
         fit(net, X, y, num_epochs=num_epochs)
         save_cnn(net, path)
         if verbose:

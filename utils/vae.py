@@ -13,23 +13,6 @@ from ._checks import array, number, whole
 from .errors import SettingError
 
 
-def mnist_tensors(n_train: int | None = None, n_test: int | None = None):
-    """MNIST as float tensors in [0, 1], flattened: ``(X_train (N, 784), y_train, X_test, y_test)``.
-
-    ``n_train`` / ``n_test`` keep the first digits only (fast mode). Read through :func:`utils.data.load_mnist`.
-    """
-    from . import data
-
-    n_train = None if n_train is None else whole("n_train", n_train, 1)
-    n_test = None if n_test is None else whole("n_test", n_test, 1)
-    train, test = data.load_mnist()
-    out = []
-    for ds, n in ((train, n_train), (test, n_test)):
-        X = ds.data[:n].reshape(-1, 28 * 28).float() / 255.0
-        out += [X, ds.targets[:n].clone()]
-    return tuple(out)
-
-
 def batches(n: int, batch_size: int, rng: np.random.Generator):
     """Index arrays of one epoch: a random permutation of ``range(n)`` cut into batches of ``batch_size``."""
     n, batch_size = whole("n", n, 0), whole("batch_size", batch_size, 1)
