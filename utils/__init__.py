@@ -5,21 +5,21 @@ distract from it (seeds, devices, data files, plots, progress bars, exercise che
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import math
 import os
-import platform
 import random
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .errors import CheckFailed, CourseError, DataError, SettingError
 
 __all__ = [
     "setup", "device", "pick", "is_fast", "train_from_scratch", "record", "results", "check", "CheckFailed",
-    "timer", "progress", "ROOT", "CourseError", "DataError", "SettingError",
+    "timer", "Stopwatch", "progress", "ROOT", "CourseError", "DataError", "SettingError",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,8 @@ def device(verbose: bool = False):
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, numpy and torch so that the same mode on the same machine gives the same figures."""
+    import numpy as np
+
     random.seed(seed)
     np.random.seed(seed)
     try:
@@ -94,10 +96,15 @@ def setup(notebook: str, seed: int = 0, quiet: bool = False):
         stale.unlink()  # this run's figures only: nothing recorded by an earlier run may survive
     seed_everything(seed)
     from . import plots
+    from .exercises import watch_cells
 
     plots.use_course_style()
+    watch_cells()   # from now on, the exercise checks can tell an answer cell that stopped on an error
     dev = device()
     if not quiet:
+        import platform
+
+        import numpy as np
         import torch
 
         mode = "FAST (COURSE_FAST=1: small sizes for tests)" if is_fast() else "FULL (what students run)"
@@ -117,6 +124,8 @@ def _results_file(notebook: str):
 
 def _to_builtin(name: str, value):
     """One plain JSON-ready scalar (a 0-d tensor or numpy number becomes a Python number), or a SettingError."""
+    import numpy as np
+
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         value = value.item()
     if isinstance(value, (np.floating, np.integer, np.bool_)):
@@ -131,7 +140,7 @@ def _to_builtin(name: str, value):
 
 def _json_safe(value):
     """NaN and infinities are not JSON: they are written as null (and were already shown as nan/inf)."""
-    return None if isinstance(value, float) and not np.isfinite(value) else value
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def record(name: str, value, anchor=None, source: str | None = None, unit: str | None = None):
@@ -187,17 +196,20 @@ def check(condition, success: str, failure: str | None = None) -> None:
 # ----------------------------------------------------------------------------------------------
 # timing and progress bars
 # ----------------------------------------------------------------------------------------------
-class timer:
-    """Context manager measuring wall time: ``with utils.timer() as t: ...; t.seconds``."""
+class Stopwatch:
+    """What :func:`timer` gives: ``seconds``, the wall time of the ``with`` block (0.0 until the block ends)."""
 
-    def __enter__(self):
-        self.start = time.perf_counter()
-        self.seconds = 0.0
-        return self
+    seconds = 0.0
 
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-        return False
+
+@contextlib.contextmanager
+def timer():
+    """Measure the wall time of a ``with`` block: ``with utils.timer() as t: ...``, then ``t.seconds``."""
+    watch, start = Stopwatch(), time.perf_counter()
+    try:
+        yield watch
+    finally:
+        watch.seconds = time.perf_counter() - start
 
 
 def progress(iterable=None, **kwargs):
@@ -209,5 +221,19 @@ def progress(iterable=None, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-# submodules every notebook uses, importable as utils.data, utils.plots, utils.exercises
-from . import checkpoints, data, exercises, plots  # noqa: E402
+# ----------------------------------------------------------------------------------------------
+# submodules, imported on first use: ``import utils`` stays light (no torch, RDKit or matplotlib until needed)
+# ----------------------------------------------------------------------------------------------
+SUBMODULES = ("backprop", "checkpoints", "chem", "colab", "crystal", "data", "errors", "exercises", "gan", "images",
+              "lessons", "mnist", "playground", "playground_engine", "plots", "vae")
+
+
+def __getattr__(name):
+    """``utils.data``, ``utils.plots``, ... import their module the first time they are used."""
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(SUBMODULES))

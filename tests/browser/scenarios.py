@@ -20,14 +20,19 @@ def _epoch(page, box) -> int:
     return int(re.sub(r"[^\d]", "", m.group(1))) if m else -1
 
 
+def _widget(page, lab, name: str, picture_css: str, what: str):
+    """Open the notebook, check that the widget's picture shows; return it and the output area holding it (its
+    controls are looked up in the same output)."""
+    open_notebook(page, lab, name)
+    picture = page.locator(picture_css).first
+    picture.scroll_into_view_if_needed()
+    expect(picture.is_visible(), f"{name}: {what} is visible")
+    return picture, page.locator(".jp-OutputArea-output", has=page.locator(picture_css)).first
+
+
 def playground(page, lab, name: str) -> None:
     """Notebook 03: the first playground (the slide's circle set-up) steps, plays, pauses, resets, re-configures."""
-    open_notebook(page, lab, name)
-    picture = page.locator("img.pg-picture").first
-    picture.scroll_into_view_if_needed()
-    expect(picture.is_visible(), f"{name}: the playground picture is visible")
-    # the widget area holding this picture: controls are looked up in the same output
-    box = page.locator(".jp-OutputArea-output", has=page.locator("img.pg-picture")).first
+    picture, box = _widget(page, lab, name, "img.pg-picture", "the playground picture")
 
     e0 = _epoch(page, box)
     before = digest(picture)
@@ -67,11 +72,7 @@ def playground(page, lab, name: str) -> None:
 
 def kernel_explorer(page, lab, name: str) -> None:
     """Notebook 04: the kernel explorer redraws on a new preset and a typed kernel, and explains a bad kernel."""
-    open_notebook(page, lab, name)
-    picture = page.locator("img.ke-picture").first
-    picture.scroll_into_view_if_needed()
-    expect(picture.is_visible(), f"{name}: the kernel explorer's picture is visible")
-    box = page.locator(".jp-OutputArea-output", has=page.locator("img.ke-picture")).first
+    picture, box = _widget(page, lab, name, "img.ke-picture", "the kernel explorer's picture")
 
     preset = box.locator(".ke-preset select").first
     options = [o for o in preset.locator("option").all_inner_texts() if o.strip() and o.strip() != "custom"]

@@ -89,7 +89,7 @@ def _shell():
 
 def watch_cells(shell=None) -> None:
     """Record, for every cell the IPython shell runs from now on, its source and whether it ran without an error
-    (a ``post_run_cell`` hook; importing :mod:`utils.exercises` calls it). Outside IPython, does nothing."""
+    (a ``post_run_cell`` hook; :func:`utils.setup` and importing :mod:`utils.exercises` call it). Outside IPython, does nothing."""
     shell = shell or _shell()
     if shell is None or hasattr(shell, _RUNS):
         return
@@ -245,7 +245,7 @@ def expect(condition, message: str) -> None:
 # ----------------------------------------------------------------------------------------------
 # reading a prediction (shared by every notebook's predict-then-verify checks)
 # ----------------------------------------------------------------------------------------------
-def number(x, what: str, example: str = "0.5") -> float:
+def answer_number(x, what: str, example: str = "0.5") -> float:
     """A prediction that must be one finite number (int, float, or a numpy / torch scalar), as a float; anything
     else: a one-line :class:`NotYet` saying what to write."""
     import numbers
@@ -284,7 +284,7 @@ def shown(x) -> str:
     return f"{v:.3g}"
 
 
-def whole(x, what: str) -> int:
+def answer_whole(x, what: str) -> int:
     """A prediction that must be a whole number (a count, a number of pixels), as an int, or a one-line NotYet."""
     import numbers
 

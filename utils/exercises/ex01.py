@@ -1,7 +1,7 @@
 """Exercise checks of notebook 01 (the perceptron)."""
 import numpy as np
 
-from . import choice, described, exercise, expect, number
+from . import choice, described, exercise, expect, answer_number
 
 _GRID = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
@@ -72,7 +72,7 @@ def check_perceptron_step(perceptron_step):
                                  lambda: 0.5])     # sigma(0), the value, not the slope
 def check_max_sigmoid_slope(predicted_max_slope):
     """The largest value of the sigmoid's derivative sigma'(X), over all X."""
-    got = number(predicted_max_slope, "predicted_max_slope")
+    got = answer_number(predicted_max_slope, "predicted_max_slope")
     X = np.linspace(-10, 10, 200_001)
     s = 1 / (1 + np.exp(-X))
     truth = float(np.max(s * (1 - s)))
@@ -117,7 +117,7 @@ def check_learning_rate_effect(lr_effect):
                                  lambda: 2])       # the perceptron's last neuron, not the best line
 def check_best_xor_line(best_xor_points):
     """The largest number of the four XOR points that one neuron (one straight line) classifies correctly."""
-    got = number(best_xor_points, "best_xor_points")
+    got = answer_number(best_xor_points, "best_xor_points")
     expect(got == int(got) and 0 <= got <= 4, f"best_xor_points counts points among four: a whole number from "
                                               f"0 to 4, got {best_xor_points!r}")
     rng = np.random.default_rng(0)                      # many random lines: the best of them

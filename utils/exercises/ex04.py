@@ -7,7 +7,7 @@ convolution.
 """
 import numpy as np
 
-from . import choice, described, exercise, expect, shown, whole
+from . import choice, described, exercise, expect, shown, answer_whole
 
 
 def _xcorr(X, K):
@@ -31,7 +31,7 @@ def check_conv_layer_params(predicted_conv_params):
     on an RGB image), whatever the image's size. Exact: a count is a count."""
     from torch import nn
 
-    got = whole(predicted_conv_params, "a number of parameters")
+    got = answer_whole(predicted_conv_params, "a number of parameters")
     truth = sum(p.numel() for p in nn.Conv2d(3, 64, kernel_size=5, device="meta").parameters())
     if got == truth:
         return
@@ -84,7 +84,7 @@ def check_output_shape(predicted_shape):
     expect(isinstance(predicted_shape, (tuple, list, torch.Size)) and len(predicted_shape) == 3,
            f"give the shape as three whole numbers (channels, height, width), e.g. (1, 256, 256); "
            f"got {predicted_shape!r}")
-    c, h, w = (whole(v, "each size of a shape") for v in predicted_shape)
+    c, h, w = (answer_whole(v, "each size of a shape") for v in predicted_shape)
     truth = tuple(F.conv2d(torch.zeros(1, 1, 256, 256), torch.zeros(8, 1, 5, 5), padding=1, stride=3).shape[1:])
     expect(c == truth[0], f"{c} channels is not it. Hint: a convolution layer gives one output channel per filter.")
     expect(h == w, f"height {h} and width {w} differ, but the image and the kernel are square, and so is the output")

@@ -6,7 +6,7 @@ of one neuron. Write exercises: parameters of a convolution layer, max-pooling b
 """
 import numpy as np
 
-from . import exercise, expect, shown, whole
+from . import exercise, expect, shown, answer_whole
 
 
 # ----------------------------------------------------------------------------------------------
@@ -28,7 +28,7 @@ def check_blocks_output_shape(predicted_shape):
 
     expect(isinstance(predicted_shape, (tuple, list, torch.Size)) and len(predicted_shape) == 3,
            f"give the shape as three whole numbers (channels, height, width), e.g. (32, 7, 7); got {predicted_shape!r}")
-    c, h, w = (whole(v, "each size of a shape") for v in predicted_shape)
+    c, h, w = (answer_whole(v, "each size of a shape") for v in predicted_shape)
     with torch.random.fork_rng(), torch.no_grad():      # the notebook's random numbers stay as they were
         truth = tuple(mnist.build_cnn()[:8].eval()(torch.zeros(1, 1, PATCH, PATCH)).shape[1:])
     expect(c == truth[0], f"{c} channels is not it. Hint: the channels are set by the last convolution's number of "
@@ -65,7 +65,7 @@ def check_params_without_second_pool(predicted_params):
     (the dense layer then reads 32 x 14 x 14 numbers). Exact: a count is a count, and every bias counts."""
     from .. import mnist
 
-    got = whole(predicted_params, "a number of parameters")
+    got = answer_whole(predicted_params, "a number of parameters")
     truth = mnist.n_params(_cnn_without_second_pooling())
     if got == truth:
         return
@@ -155,7 +155,7 @@ def _measured_receptive_field() -> int:
 def check_receptive_field(receptive_field):
     """receptive_field = side (in input pixels) of the square of the 28 x 28 input that one output pixel of the
     second pooling layer depends on (conv 3x3 pad 1 -> pool 2 -> conv 3x3 pad 1 -> pool 2)."""
-    size = whole(receptive_field, "a number of pixels")
+    size = answer_whole(receptive_field, "a number of pixels")
     expect(size == _measured_receptive_field(),
            f"{size} pixels is not it. Hint: follow one output pixel backwards: the last pooling sees 2 x 2 pixels of "
            f"the layer before, each 3 x 3 convolution adds one pixel on every side, and the first pooling doubles "

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from . import exercise, expect, number, one_thread, shown
+from . import exercise, expect, answer_number, one_thread, shown
 
 
 _TOKEN_CASES = {
@@ -76,7 +76,7 @@ def _lstm_truth() -> int:
                  lambda: _lstm_count(32, 256, 1)])                                   # one layer only
 def check_lstm_params(predicted_lstm_params):
     """predicted_lstm_params: the number of parameters of nn.LSTM(32, 256, num_layers=2)."""
-    got = number(predicted_lstm_params, "predicted_lstm_params")
+    got = answer_number(predicted_lstm_params, "predicted_lstm_params")
     truth = _lstm_truth()
     if abs(got - truth) <= 1e-3 * truth:
         return
@@ -128,7 +128,7 @@ def _vocab_size() -> int:
                  lambda: 1 / 26])                   # the probability, not the loss
 def check_untrained_loss(predicted_untrained_loss):
     """predicted_untrained_loss: the cross-entropy (nats/token) of a network whose scores are all about 0."""
-    got = number(predicted_untrained_loss, "predicted_untrained_loss")
+    got = answer_number(predicted_untrained_loss, "predicted_untrained_loss")
     V = _vocab_size()
     truth = float(np.log(V))                 # uniform p = 1/V for every token: -log(1/V) = ln V at every position
     if abs(got - truth) <= 0.1:
@@ -192,7 +192,7 @@ def _distinct_cold(n=100, temperature=1e-4, vocab_size=12, steps=20) -> int:
 @exercise(kind="predict", wrong=[lambda: 100, lambda: 50, lambda: 0])
 def check_distinct_cold(predicted_distinct_cold):
     """predicted_distinct_cold: the number of distinct strings among 100 samples drawn at T = 0.0001."""
-    got = number(predicted_distinct_cold, "predicted_distinct_cold")
+    got = answer_number(predicted_distinct_cold, "predicted_distinct_cold")
     expect(got == int(got) and 0 <= got <= 100, f"give a whole number of distinct strings between 0 and 100, "
                                                 f"got {got:g}")
     truth = _distinct_cold()

@@ -3,7 +3,7 @@ import functools
 
 import numpy as np
 
-from . import choice, exercise, expect, number, one_thread
+from . import choice, exercise, expect, answer_number, one_thread
 
 
 def reparameterize(mu, logvar):
@@ -122,8 +122,8 @@ def _kl_truth():
                  lambda: (1.0, 2.0, 3.61)])        # a code equal to the prior still costs something
 def check_kl_values(kl_prior, kl_shifted, kl_sharp):
     """kl_prior, kl_shifted, kl_sharp: KL to N(0, I) (nats) of N((0,0), 1), N((2,0), 1) and N((0,0), 0.1^2)."""
-    got = {"kl_prior": number(kl_prior, "kl_prior"), "kl_shifted": number(kl_shifted, "kl_shifted"),
-           "kl_sharp": number(kl_sharp, "kl_sharp")}
+    got = {"kl_prior": answer_number(kl_prior, "kl_prior"), "kl_shifted": answer_number(kl_shifted, "kl_shifted"),
+           "kl_sharp": answer_number(kl_sharp, "kl_sharp")}
     truth = _kl_truth()
     expect(all(v >= 0 for v in got.values()), "a KL divergence is never negative: check the sign of the formula")
     expect(abs(got["kl_prior"] - truth["kl_prior"]) < 0.02,
@@ -166,7 +166,7 @@ def _extra_params_truth(latent_dim=2, hidden=512) -> int:
                                  lambda: 2052])    # counts mu and log sigma^2 layers twice
 def check_vae_extra_params(predicted_extra_params):
     """predicted_extra_params: parameters of VAE(latent_dim=2, hidden=512) minus those of AutoEncoder(2, 512)."""
-    got = number(predicted_extra_params, "predicted_extra_params")
+    got = answer_number(predicted_extra_params, "predicted_extra_params")
     truth = _extra_params_truth()
     if got == truth:
         return

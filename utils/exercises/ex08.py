@@ -4,7 +4,7 @@ non-saturating generator loss, the 1-D Fréchet distance."""
 
 import numpy as np
 
-from . import choice, exercise, expect, number
+from . import choice, exercise, expect, answer_number
 
 
 # ----------------------------------------------------------------------------------------------
@@ -16,7 +16,7 @@ def check_equilibrium_loss(predicted_loss_D):
     import torch
     import torch.nn.functional as F
 
-    got = number(predicted_loss_D, "the discriminator's loss")
+    got = answer_number(predicted_loss_D, "the discriminator's loss")
     half = torch.zeros(1)                                            # logit 0: D = sigmoid(0) = 1/2
     truth = (F.binary_cross_entropy_with_logits(half, torch.ones(1))
              + F.binary_cross_entropy_with_logits(half, torch.zeros(1))).item()
@@ -60,7 +60,7 @@ def _n_params(net) -> int:
 @exercise(kind="predict", wrong=[lambda: 0, lambda: 2, lambda: 512, lambda: 258, lambda: 17281])
 def check_pacgan_extra_params(predicted_extra_params):
     """PacGAN's discriminator mlp(4, 1) has 2 x 128 = 256 more parameters than mlp(2, 1)."""
-    got = number(predicted_extra_params, "the number of extra parameters", "1000")
+    got = answer_number(predicted_extra_params, "the number of extra parameters", "1000")
     sizes = _n_params(_toy_mlp(2, 1)), _n_params(_toy_mlp(4, 1))
     truth = sizes[1] - sizes[0]
     if got == truth:
@@ -86,7 +86,7 @@ def check_collapse_cost(predicted_min_reconstruction):
     (0, 0), and the A -> B -> A term E||c - x_A||^2 is then R^2 + 2 sigma^2 = 4.005 (ring of radius 2, sigma 0.05)."""
     from ..gan import ring_centers
 
-    got = number(predicted_min_reconstruction, "the smallest reconstruction term")
+    got = answer_number(predicted_min_reconstruction, "the smallest reconstruction term")
     centers = ring_centers(8, 2.0).double()
     truth = float(((centers - centers.mean(0)) ** 2).sum(1).mean()) + 2 * 0.05 ** 2   # E||x - mean||^2
     if abs(got - truth) <= 0.1:

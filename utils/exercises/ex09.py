@@ -4,7 +4,7 @@ atom, the H-H distance of fluorite NiH2 (Switendick's rule), which compositions 
 
 import numpy as np
 
-from . import choice, exercise, expect, number
+from . import choice, exercise, expect, answer_number
 
 
 def fractional(T):
@@ -107,7 +107,7 @@ def _linear_params(sizes, bias=True):
                                  lambda: 171])                                                # the output size only
 def check_generator_params(predicted_params):
     """Generator() = mlp(288 + 8, 9 + 162): 76 032 + 65 792 + 43 947 = 185 771 weights and biases."""
-    got = number(predicted_params, "the number of parameters", "100000")
+    got = answer_number(predicted_params, "the number of parameters", "100000")
     truth = sum(p.numel() for p in _generator_mlp().parameters())
     if got == truth:
         return
@@ -129,7 +129,7 @@ def check_lonely_atom_loss(predicted_loss):
 
     from ..crystal import D_MAX, D_MIN, first_neighbours
 
-    got = number(predicted_loss, "the loss")
+    got = answer_number(predicted_loss, "the loss")
     d = first_neighbours(Atoms("Pd", cell=np.eye(3) * 3.5, pbc=True))["Pd-Pd"]
     truth = float(np.mean(np.maximum(D_MIN - d, 0) ** 2 + np.maximum(d - D_MAX, 0) ** 2))
     if abs(got - truth) <= 0.01:
@@ -153,7 +153,7 @@ def check_fluorite_hh(predicted_hh):
 
     from ..crystal import first_neighbours
 
-    got = number(predicted_hh, "the H-H distance in angstrom")
+    got = answer_number(predicted_hh, "the H-H distance in angstrom")
     truth = float(first_neighbours(bulk("NiH2", "fluorite", a=4.07, cubic=True))["H-H"].min())
     if abs(got - truth) <= 0.05:
         return
