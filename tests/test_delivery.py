@@ -245,7 +245,8 @@ def test_the_widgets_of_03_and_04_display_with_colabs_ipywidgets_7(monkeypatch):
     from IPython.display import display
 
     from utils import images
-    from utils.playground import Playground
+    from utils.widgets.kernel_explorer import KernelExplorer
+    from utils.widgets.playground import Playground
 
     mime = "application/vnd.jupyter.widget-view+json"
 
@@ -261,7 +262,7 @@ def test_the_widgets_of_03_and_04_display_with_colabs_ipywidgets_7(monkeypatch):
     monkeypatch.setattr(shell.display_pub, "publish", lambda data, metadata=None, **kw: shown.append(data))
     monkeypatch.setattr(shell, "showtraceback", lambda *a, **kw: shown.append("traceback"))
     try:
-        for obj in (Playground(dataset="xor"), images.KernelExplorer({"noise": np.zeros((8, 8))})):
+        for obj in (Playground(dataset="xor"), KernelExplorer({"noise": np.zeros((8, 8))})):
             for show in (display, shell.display_formatter.format):      # display(obj), and obj as a cell's last line
                 shown.clear()
                 show(obj)

@@ -4,6 +4,7 @@ import pytest
 
 import utils
 from utils import images
+from utils.widgets.kernel_explorer import KernelExplorer
 from utils.images import KERNELS
 
 
@@ -90,7 +91,7 @@ def test_render_explore_gives_a_png_that_changes_with_the_kernel():
 def test_kernel_explorer_widget_controls_and_bad_input():
     pytest.importorskip("ipywidgets")
     x = images.micrograph(size=48, n_grains=8).image
-    ex = images.KernelExplorer({"micro": x, "noise": np.random.default_rng(1).random((30, 30))})
+    ex = KernelExplorer({"micro": x, "noise": np.random.default_rng(1).random((30, 30))})
     for name in ("image", "preset", "kernel", "padding", "stride", "pooling"):
         assert f"ke-{name}" in ex.controls[name]._dom_classes and ex.controls[name].description
     assert "ke-picture" in ex.picture._dom_classes and "ke-message" in ex.message._dom_classes

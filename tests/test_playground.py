@@ -222,7 +222,7 @@ def test_torch_export_computes_the_same_function():
 # ---- widget --------------------------------------------------------------------------------------
 @pytest.fixture
 def pg():
-    from utils.playground import Playground
+    from utils.widgets.playground import Playground
 
     return Playground(dataset="xor")
 
@@ -361,7 +361,7 @@ def test_widget_state_round_trip(pg):
     pg.set(hidden=[5], features=["x1", "x2", "x1*x2"])
     pg.step(7)
     state = pg.state_dict()
-    from utils.playground import Playground
+    from utils.widgets.playground import Playground
 
     other = Playground()
     other.load_state_dict(state)
@@ -390,7 +390,7 @@ def test_fast_redraw_draws_the_same_picture_as_a_full_one(pg):
 
     from PIL import Image
 
-    from utils.playground import _nice_ceil
+    from utils.widgets.playground import _nice_ceil
 
     assert [_nice_ceil(x) for x in (1, 3, 7, 10, 11, 37, 500, 501)] == [1, 5, 10, 10, 20, 50, 500, 1000]
     pg.step(30)

@@ -225,7 +225,7 @@ def progress(iterable=None, **kwargs):
 # submodules, imported on first use: ``import utils`` stays light (no torch, RDKit or matplotlib until needed)
 # ----------------------------------------------------------------------------------------------
 SUBMODULES = ("backprop", "checkpoints", "chem", "colab", "crystal", "data", "errors", "exercises", "gan", "images",
-              "lessons", "mnist", "playground", "playground_engine", "plots", "vae")
+              "lessons", "mnist", "moses", "playground_engine", "plots", "vae", "widgets")
 
 
 def __getattr__(name):

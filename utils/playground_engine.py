@@ -1,7 +1,7 @@
 """The engine of notebook 03's playground: TensorFlow Playground's data, network and training rule in numpy.
 
 No widgets here: plain, vectorised, unit-tested Python (``tests/test_playground.py``). The widget around it is in
-:mod:`utils.playground`. The data generators, weight initialisation and update rule follow TensorFlow Playground
+:mod:`utils.widgets.playground`. The data generators, weight initialisation and update rule follow TensorFlow Playground
 (Smilkov & Carter, https://github.com/tensorflow/playground, ``dataset.ts`` / ``nn.ts``): labels are -1 / +1 for
 classification, the output neuron is tanh (classification) or linear (regression), the loss is the mean of
 0.5 (output - label)^2, weights start uniform in [-0.5, 0.5] and biases at 0.1, and the weights are updated once per

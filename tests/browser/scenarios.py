@@ -1,7 +1,7 @@
 """Widget scenarios of the real-browser test (imported by widgets_in_browser.py).
 
 Each scenario opens its notebook, runs every cell in JupyterLab, then drives the widget through the stable CSS
-classes the widget code promises (``pg-*`` in utils/playground.py, ``ke-*`` in utils/images.py) and checks what a
+classes the widget code promises (``pg-*`` in utils/widgets/playground.py, ``ke-*`` in utils/widgets/kernel_explorer.py) and checks what a
 student would see: the picture changes when a control changes, the epoch counter moves when training runs, a bad
 setting gives a readable message instead of a traceback.
 """

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from .errors import SettingError
-from .playground_engine import ACTIVATIONS, DATASETS, DOMAIN, FEATURES, MAX_LAYERS, MAX_NEURONS, Engine
+from ..errors import SettingError
+from ..playground_engine import ACTIVATIONS, DATASETS, DOMAIN, FEATURES, MAX_LAYERS, MAX_NEURONS, Engine
 
 __all__ = ["Playground", "render", "Renderer", "plot_output", "CMAP_COLORS"]
 
