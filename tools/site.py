@@ -318,18 +318,37 @@ def execute_into_cache(src: Path, timeout: int, jobs: int) -> int:
     print(f"executing {len(todo)} notebook(s), {jobs} at a time: "
           + ", ".join(Path(r.uri).stem for r in todo), flush=True)
     t0 = time.perf_counter()
+    NbProjectRecord.remove_tracebacks([r.pk for r in todo], cache.db)      # an earlier run's, stopped or failed
     data = [ProcessData(r.pk, r.uri, cache, timeout, False) for r in todo]
+    failed = []
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         for status, uri in pool.imap_unordered(_execute_one, data, chunksize=1):
             print(f"  {Path(uri).name}: {'ok' if status == 0 else 'FAILED'} "
                   f"({time.perf_counter() - t0:.0f} s since the start)", flush=True)
-    failed = 0
+            if status != 0:
+                failed.append(uri)
     for r in todo:
-        rec = NbProjectRecord.record_from_pk(r.pk, cache.db)
-        if rec.traceback:
-            failed += 1
-            print(f"\n{Path(r.uri).name} failed:\n{rec.traceback[-3000:]}", file=sys.stderr, flush=True)
-    return failed
+        if r.uri in failed:
+            rec = NbProjectRecord.record_from_pk(r.pk, cache.db)
+            print(f"\n{Path(r.uri).name} failed:\n{(rec.traceback or '')[-3000:]}", file=sys.stderr, flush=True)
+    return len(failed)
+
+
+def write_executed(src: Path) -> list[Path]:
+    """Each book notebook with its outputs from the execution cache, into ``_build/jupyter_execute/student/``
+    (MyST-NB writes there, but from the cache it writes the notebook without its outputs). What the slides and
+    ``make test-student EXECUTED=...`` read."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(src / "_build" / ".jupyter_cache"))
+    out = src / "_build" / "jupyter_execute" / "student"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in sorted((src / "student").glob("*.ipynb")):
+        _, nb = cache.merge_match_into_notebook(nbformat.read(p, as_version=4))
+        nbformat.write(nb, out / p.name)
+        written.append(out / p.name)
+    return written
 
 
 def build(fast: bool, strict: bool = False, ref: str | None = "HEAD") -> Path:
@@ -359,6 +378,7 @@ def build(fast: bool, strict: bool = False, ref: str | None = "HEAD") -> Path:
     if rc:
         raise SystemExit(f"the site's build failed (exit {rc}): see the messages above; a failed notebook's log is "
                          f"in {(src / '_build' / 'html' / 'reports').relative_to(ROOT)}/")
+    write_executed(src)
     html = html_dir(fast)
     size = vendor.tree_size(html)
     print(f"site in {html.relative_to(ROOT)}/index.html: {size / 2**20:.1f} MiB, "

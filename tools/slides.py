@@ -292,6 +292,9 @@ def _exporter(prefix: str = "vendor"):
     template = ("{%- extends 'index.html.j2' -%}\n"
                 "{% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}\n"
                 "{% block jupyter_widgets %}{% endblock jupyter_widgets %}\n"
+                "{% block html_head_js_mathjax %}<script type=\"text/x-mathjax-config\">MathJax.Hub.Config("
+                "{CommonHTML: {linebreaks: {automatic: true}}, 'fast-preview': {disabled: true}});</script>\n"
+                "{{ super() }}{% endblock html_head_js_mathjax %}\n"
                 "{% block footer_js %}<style>" + CSS + "</style>\n<script>" + FIT_JS + """
 require({waitSeconds: 30}, ["{{ reveal_url_prefix }}/dist/reveal.js", "{{ reveal_url_prefix }}/plugin/notes/notes.js"],
   function(Reveal, RevealNotes) {
@@ -337,7 +340,7 @@ def vendor_into(out: Path) -> Path:
     vendor.install("reveal.js", v / "reveal.js")
     vendor.install("mathjax@2", v / "mathjax")
     for key, file in (("requirejs", "require.js"), ("jquery", "dist/jquery.min.js")):
-        d = vendor.install(key, out / ".vendor-parts" / key)
+        d = vendor.install(key, delivery.BUILD / "vendor-parts" / key)   # not in out/: copied with the decks
         (v / Path(file).name).write_bytes((d / file).read_bytes())
     return v
 

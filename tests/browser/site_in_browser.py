@@ -142,6 +142,8 @@ MEASURE = """() => {
   for (const el of s.querySelectorAll('*')) {
     const st = getComputedStyle(el);
     if (st.display === 'none' || st.visibility === 'hidden' && !el.closest('.fragment')) continue;
+    // MathJax's hidden copies (the preview it replaces, the MathML for screen readers) are clipped, never seen
+    if (el.closest('.MathJax_Preview, .MJX_Assistive_MathML, script')) continue;
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     bottom = Math.max(bottom, (r.bottom - box.top) / scale);
