@@ -45,7 +45,8 @@ CSS = f"""
 .reveal .jp-OutputArea-output img {{ max-height: {IMG_MAX}px; max-width: 100%; width: auto; height: auto; }}
 .reveal .jp-OutputArea-output {{ overflow-x: hidden; }}
 .reveal .jp-RenderedHTMLCommon table {{ font-size: 13px; }}
-.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th {{ padding: 0.2em 0.4em; white-space: nowrap; }}
+.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th {{ padding: 0.2em 0.4em; }}
+.reveal .jp-RenderedHTMLCommon td:has(.MathJax_CHTML) {{ white-space: nowrap; min-width: 12em; }}
 .reveal .jp-Cell {{ padding: 2px 16px 2px 0; }}
 .reveal pre, .reveal .jp-Cell, .reveal .jp-InputArea, .reveal .jp-OutputArea, .reveal .jp-Cell-inputWrapper,
 .reveal .jp-Cell-outputWrapper {{ box-sizing: border-box; max-width: 100%; }}
