@@ -44,6 +44,68 @@ def test_fingerprints_are_moses_bits():
             assert set(np.flatnonzero(row)) == set(old(m, 2, nBits=1024).GetOnBits())
 
 
+def _moses_dense_tanimoto(ref, gen):
+    """MOSES's own formula (average_agg_tanimoto): the float32 bit-matrix product, |a AND b| / (|a| + |b| - |a AND b|),
+    0/0 read as 1: a (len(ref), len(gen)) matrix."""
+    x, y = ref.astype(np.float32), gen.astype(np.float32).T
+    tp = x @ y
+    with np.errstate(invalid="ignore"):
+        jac = tp / (x.sum(1, keepdims=True) + y.sum(0, keepdims=True) - tp)
+    jac[np.isnan(jac)] = 1
+    return jac
+
+
+def test_tanimoto_loops_equal_moses_matrix_product(monkeypatch):
+    """The course's loops (one generated molecule at a time, the reference in blocks, in threads) give MOSES's
+    float32 similarities: the same maxima bit for bit, the same means to rounding; empty fingerprints and one with
+    more than 255 bits set included."""
+    rng = np.random.default_rng(1)
+    gen = (rng.random((150, 1024)) < 0.05).astype(np.uint8)
+    ref = (rng.random((40, 1024)) < 0.05).astype(np.uint8)
+    gen[3] = 0
+    ref[5] = 0
+    gen[7, :300] = 1
+    ref[9, :400] = 1
+    monkeypatch.setattr(moses, "_REF_BLOCK", 16)  # three blocks, the last one short
+    monkeypatch.setattr(moses, "_threads", lambda: 2)  # two threads share the generated rows
+    jac = _moses_dense_tanimoto(ref, gen)
+    assert np.array_equal(moses._max_or_mean_tanimoto(ref, gen, "max"), jac.max(0))
+    assert np.array_equal(moses._max_or_mean_tanimoto(np.packbits(ref, axis=1), gen, "max"), jac.max(0))
+    assert np.allclose(moses._max_or_mean_tanimoto(ref, gen, "mean"), jac.mean(0), rtol=1e-6, atol=0)
+    assert moses.snn(gen, ref) == pytest.approx(jac.max(0).astype(float).mean(), rel=1e-12)
+    assert moses.internal_diversity(gen) == pytest.approx(1 - _moses_dense_tanimoto(gen, gen).mean(), rel=1e-6)
+
+
+def test_tanimoto_keeps_no_similarity_matrix():
+    """SNN of 100 molecules against 200 000: the similarity matrix alone would take 80 MB (float32); the loops hold
+    one block of the reference at a time (~35 MB)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    gen = (rng.random((100, 1024)) < 0.045).astype(np.uint8)
+    ref = rng.integers(0, 256, size=(200_000, 128), dtype=np.uint8)  # packed bits
+    moses._threads()  # imports torch before the count starts
+    tracemalloc.start()
+    moses.snn(gen, ref)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 * 2**20, f"snn held {peak / 2**20:.0f} MB"
+
+
+def test_features_in_chunks_equal_all_at_once():
+    """moses_metrics reads the molecules a chunk at a time: fingerprints, fragments and scaffolds as if all at once."""
+    from rdkit import Chem
+
+    raw = ["CCO", "c1ccccc1CCc1ccccc1", "CCOC(=O)c1ccccc1", "O=C(N)c1ccc2ccccc2c1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"]
+    share, canon = moses._valid(raw + ["C("], "test")
+    assert share == 5 / 6 and canon == [Chem.MolToSmiles(Chem.MolFromSmiles(s)) for s in raw]
+    again, fps, frag, scaf = moses._features(canon, chunk=2)
+    mols = [moses.get_mol(c) for c in canon]
+    assert again == [Chem.MolToSmiles(m) for m in mols]  # written once more by RDKit, as MOSES does
+    assert np.array_equal(np.unpackbits(fps, axis=1), moses.morgan_fingerprints(mols))
+    assert frag == moses.fragments(mols) and scaf == moses.scaffolds(mols)
+
+
 # --- counts: Frag and Scaf ----------------------------------------------------------------------------------
 def test_cos_similarity_by_hand():
     r, g = {"a": 1, "b": 2}, {"b": 2, "c": 2}
@@ -83,6 +145,13 @@ def test_frechet_distance_by_hand():
     # |(0,0) - (3,4)|^2 = 25; identity vs 4 x identity: tr(I + 4I - 2 * 2I) = 2
     assert moses.frechet_distance([0, 0], np.eye(2), [3, 4], np.eye(2)) == pytest.approx(25.0)
     assert moses.frechet_distance([0, 0], np.eye(2), [0, 0], 4 * np.eye(2)) == pytest.approx(2.0)
+
+
+def test_chemnet_stats_are_mean_and_np_cov(monkeypatch):
+    act = np.random.default_rng(3).normal(size=(300, 512)).astype(np.float32)
+    monkeypatch.setattr(moses, "chemnet_activations", lambda *a, **k: act)
+    mu, sigma = moses.chemnet_stats(["CCO"] * 300)
+    assert np.array_equal(mu, act.mean(0)) and np.allclose(sigma, np.cov(act.T), rtol=0, atol=1e-12)
 
 
 # --- the committed reference statistics and the published table ---------------------------------------------
