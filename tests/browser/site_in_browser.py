@@ -18,28 +18,14 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
-import os
 import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "build" / "browser-test"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FAILURES: list[str] = []
-PASSED: list[str] = []
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def expect(cond: bool, what: str) -> bool:
-    log(("  ok    " if cond else "  FAIL  ") + what)
-    (PASSED if cond else FAILURES).append(what)
-    return cond
+sys.path.insert(0, str(Path(__file__).parent))
+from common import CHROMIUM, FAILURES, OUT, PASSED, ROOT, expect, log  # noqa: E402
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
