@@ -5,6 +5,11 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.course-installed
 # Per-cell time limit for the executed notebooks (seconds).
 CELL_TIMEOUT ?= 600
+# make test executes the notebooks NB_JOBS at a time (pytest-xdist; one notebook stays on one worker, its cells in
+# order), each kernel with NB_THREADS torch/BLAS threads: on 2 cores, two single-threaded kernels finish sooner than
+# one two-threaded kernel after the other. NB_JOBS=0: one at a time, in this process.
+NB_JOBS ?= 2
+NB_THREADS ?= 1
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
 LAB_ARGS ?=
 # JupyterLab refuses to run as root (containers, Binder-like machines) unless told to.
@@ -82,8 +87,8 @@ lab: install
 # bottom by nbval in fast mode. COURSE_STRICT=1: there, an exercise check that rejects its worked solution fails.
 test: install
 	COURSE_FAST=1 MPLBACKEND=Agg $(PY) -m pytest -q -rs --ignore=tests/student tests/
-	COURSE_FAST=1 COURSE_STRICT=1 MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
-		--durations=15 --ignore=notebooks/student notebooks/
+	COURSE_FAST=1 COURSE_STRICT=1 MPLBACKEND=Agg OMP_NUM_THREADS=$(NB_THREADS) $(PY) -m pytest -q --nbval-lax \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) -n $(NB_JOBS) --dist loadscope --durations=15 --ignore=notebooks/student notebooks/
 
 # The student edition as a student who skips every exercise meets it: each notebook of notebooks/student/ run top to
 # bottom in fast mode with every answer cell left empty; every check must say "no answer given yet" and the notebook
