@@ -173,6 +173,32 @@ def test_table2_is_complete():
     assert moses.MOSES_TABLE2["CharRNN"]["FCD/Test"] == 0.0732 and moses.MOSES_TABLE2["VAE"]["valid"] == 0.9767
 
 
+def test_measured_table_is_read_and_tied_to_the_checkpoint(tmp_path, monkeypatch):
+    """The 30 000-sample table the notebooks read: its row, and a clear error when it is missing or was measured on
+    another checkpoint than the committed one."""
+    import json
+
+    from utils import checkpoints
+    from utils.errors import DataError
+
+    monkeypatch.setattr(moses, "RESULTS_FOLDER", tmp_path)
+    with pytest.raises(DataError, match="moses_table.py 06"):
+        moses.measured_table("06_moses")
+    sha = checkpoints.manifest()["smiles_lstm"]["sha256"]
+    row = dict(moses.MOSES_TABLE2["CharRNN"])
+    result = {"row": row, "machine": "2 cores", "date": "2026-01-01", "compared_with": "CharRNN",
+              "checkpoint": {"name": "smiles_lstm", "sha256": sha},
+              "figures": {"n_samples": {"value": 30000}, "metrics_seconds": {"value": 600.0},
+                          "metrics_peak_mem_mb": {"value": 1000}}}
+    (tmp_path / "06_moses.json").write_text(json.dumps(result))
+    table = moses.measured_table("06_moses")
+    assert table["row"] == row and table["n_samples"] == 30000 and table["checkpoint"] == "smiles_lstm"
+    result["checkpoint"]["sha256"] = "0" * 64
+    (tmp_path / "06_moses.json").write_text(json.dumps(result))
+    with pytest.raises(DataError, match="another 'smiles_lstm' checkpoint"):
+        moses.measured_table("06_moses")
+
+
 def test_wins_and_losses_and_the_table(capsys):
     row = dict(moses.MOSES_TABLE2["CharRNN"], **{"FCD/Test": 0.05, "valid": 0.9})
     wl = moses.wins_and_losses(row)["CharRNN"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -499,6 +500,37 @@ def moses_metrics(samples, k: int = 10_000, fcd: bool = True, train=None, device
 
 
 # ----------------------------------------------------------------------------------------------
+# the course checkpoints' rows, measured by MOSES's protocol
+# ----------------------------------------------------------------------------------------------
+RESULTS_FOLDER = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+def measured_table(name: str) -> dict:
+    """A course checkpoint's row measured by MOSES's protocol (30 000 samples) with :func:`moses_metrics`, as the
+    course's script ``benchmarks/moses_table.py`` writes it (``benchmarks/results/<name>.json``, ``name`` e.g.
+    ``"06_moses"``): ``{"row": {metric: value}, "n_samples", "metrics_seconds", "metrics_peak_mem_mb", "machine",
+    "date", "compared_with", "checkpoint"}``. Raises DataError when the file is missing or was measured on another
+    checkpoint than the one committed now (its sha256 differs)."""
+    import json
+
+    from . import checkpoints
+
+    file = RESULTS_FOLDER / f"{name}.json"
+    rerun = f"run `python benchmarks/moses_table.py {name[:2]}`"
+    if not file.is_file():
+        raise DataError(f"no table measured by MOSES's protocol in {file}: {rerun}")
+    r = json.loads(file.read_text())
+    ck = r["checkpoint"]
+    if checkpoints.manifest().get(ck["name"], {}).get("sha256") != ck["sha256"]:
+        raise DataError(f"{file.name} was measured on another {ck['name']!r} checkpoint than the one in "
+                        f"checkpoints/ now: {rerun}")
+    fig = r["figures"]
+    return {"row": {m: r["row"][m] for m in METRICS}, "n_samples": fig["n_samples"]["value"],
+            "metrics_seconds": fig["metrics_seconds"]["value"], "metrics_peak_mem_mb": fig["metrics_peak_mem_mb"]["value"],
+            "machine": r["machine"], "date": r["date"], "compared_with": r["compared_with"], "checkpoint": ck["name"]}
+
+
+# ----------------------------------------------------------------------------------------------
 # the table and the figure
 # ----------------------------------------------------------------------------------------------
 def _row(name: str, row) -> dict:
@@ -573,4 +605,4 @@ def plot_comparison(row: dict, name: str = "course model", reference: dict | Non
 __all__ = ["METRICS", "MOSES_TABLE2", "LOWER_IS_BETTER", "moses_metrics", "fraction_valid", "fraction_unique",
            "novelty", "morgan_fingerprints", "snn", "internal_diversity", "fragments", "scaffolds", "scaffold",
            "cos_similarity", "chemnet_activations", "chemnet_stats", "frechet_distance", "reference_stats",
-           "test_smiles", "test_fingerprints", "wins_and_losses", "print_table", "plot_comparison"]
+           "test_smiles", "test_fingerprints", "measured_table", "wins_and_losses", "print_table", "plot_comparison"]
