@@ -238,6 +238,23 @@ def test_relax_lowers_the_energy_and_refuses_a_broken_cell():
     flat = Atoms("Pd2", positions=[[0, 0, 0], [1, 1, 0]], cell=[[3, 0, 0], [0, 3, 0], [3, 3, 0.01]], pbc=True)
     with pytest.raises(SettingError):
         crystal.relax(flat, EMT())
+    dense = Atoms("Pd2H12", scaled_positions=np.random.default_rng(0).random((14, 3)), cell=[3, 3, 3], pbc=True)
+    with pytest.raises(SettingError, match="denser than any metal hydride"):   # 1.9 A^3 per atom (a training cell)
+        crystal.relax(dense, EMT())
+
+
+def test_relax_stops_a_collapsing_cell(monkeypatch):
+    """A cell whose volume falls below MIN_VOLUME_SHARE of the start is stopped and flagged (its neighbour lists,
+    so the potential's memory, would grow without bound); a cell that shrinks less is relaxed as usual."""
+    from ase.calculators.emt import EMT
+
+    stretched = bulk("Pd", "fcc", a=4.3, cubic=True)                 # EMT's minimum near 3.88 A: 0.74 of the volume
+    r = crystal.relax(stretched, EMT(), fmax=0.01, steps_fixed=0, steps_cell=300)
+    assert not r["collapsed"] and r["converged"] and r["volume_change"] < -0.2
+    monkeypatch.setattr(crystal, "MIN_VOLUME_SHARE", 0.9)              # now the same shrinking counts as a collapse
+    r = crystal.relax(stretched, EMT(), fmax=0.01, steps_fixed=0, steps_cell=300)
+    assert r["collapsed"] and not r["converged"] and -0.15 < r["volume_change"] < -0.09
+    assert r["energy"] < r["e_start"]
 
 
 def test_chgnet_loads_offline_and_knows_fcc_palladium():

@@ -426,6 +426,19 @@ def rms_displacement(before, after) -> float:
     return float(np.sqrt(((df @ after.cell.array) ** 2).sum(1).mean())) if len(after) else float("nan")
 
 
+#: :func:`relax` stops a structure whose volume falls below this share of its starting volume: it is collapsing (a
+#: cell of hydrogen alone does, towards H2 molecules), no longer near where it started, and its neighbour lists, so
+#: the potential's memory, would grow without bound.
+MIN_VOLUME_SHARE = 0.5
+#: :func:`relax` refuses a structure denser than this (angstrom^3 per atom): no metal hydride comes near it (PdH has
+#: 8.6, NiH 6.5), and the potential's neighbour lists would take gigabytes of memory.
+MIN_VOLUME_PER_ATOM = 3.0
+
+
+class _Collapsed(Exception):
+    """Raised by :func:`relax`'s watch to stop a collapsing cell."""
+
+
 def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_cell: int = 200,
           relax_cell: bool = True) -> dict:
     """Relax a copy of ``atoms`` with ASE's FIRE optimiser: first the positions in the fixed cell (at most
@@ -435,7 +448,8 @@ def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_ce
     ``calc``: an ASE calculator (default :func:`chgnet_calculator`). Returns a dict: the relaxed ``atoms``;
     ``e_start`` and ``energy``, potential energy per atom (eV/atom) before and after; ``rms`` (angstrom, see
     :func:`rms_displacement`); ``volume_change`` (relative); ``steps``; ``converged`` (both stages reached
-    ``fmax`` within their step limits); ``fmax_end`` (largest remaining force, eV/angstrom)."""
+    ``fmax`` within their step limits); ``collapsed`` (stopped because the volume fell below
+    :data:`MIN_VOLUME_SHARE` of the start); ``fmax_end`` (largest remaining force, eV/angstrom)."""
     import warnings
 
     from ase.optimize import FIRE
@@ -446,24 +460,37 @@ def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_ce
     if not (len(start) and is_sane(start)):
         raise SettingError(f"{formula(start)}: only a non-empty structure with a sane cell (crystal.is_sane) can be "
                            "relaxed")
+    if start.get_volume() / len(start) < MIN_VOLUME_PER_ATOM:
+        raise SettingError(f"{formula(start)} packs {len(start)} atoms into {start.get_volume():.1f} A^3 "
+                           f"({start.get_volume() / len(start):.1f} A^3 per atom, below MIN_VOLUME_PER_ATOM = "
+                           f"{MIN_VOLUME_PER_ATOM}): denser than any metal hydride, so it is not relaxed")
     a = start.copy()
     a.calc = calc if calc is not None else chgnet_calculator()
-    n = len(a)
+    n, v0 = len(a), start.get_volume()
+
+    def watch():   # a cell that collapses (hydrogen alone shrinks towards H2 molecules) is stopped
+        if a.get_volume() < MIN_VOLUME_SHARE * v0:
+            raise _Collapsed
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         e_start = a.get_potential_energy() / n
-        converged, total = True, 0
+        converged, collapsed, total = True, False, 0
         for stage, limit in (("fixed", steps_fixed), ("cell", steps_cell if relax_cell else 0)):
-            if limit == 0:
+            if limit == 0 or collapsed:
                 continue
             opt = FIRE(a if stage == "fixed" else _cell_filter(a), logfile=None)
-            converged = bool(opt.run(fmax=fmax, steps=limit)) and converged
+            opt.attach(watch, interval=1)
+            try:
+                converged = bool(opt.run(fmax=fmax, steps=limit)) and converged
+            except _Collapsed:
+                converged, collapsed = False, True
             total += opt.nsteps
         forces = a.get_forces()
         energy = a.get_potential_energy() / n
     return {"atoms": a, "e_start": float(e_start), "energy": float(energy), "rms": rms_displacement(start, a),
-            "volume_change": float(a.get_volume() / start.get_volume() - 1), "steps": int(total),
-            "converged": converged, "fmax_end": float(np.linalg.norm(forces, axis=1).max())}
+            "volume_change": float(a.get_volume() / v0 - 1), "steps": int(total), "converged": converged,
+            "collapsed": collapsed, "fmax_end": float(np.linalg.norm(forces, axis=1).max())}
 
 
 def reference_phases(calc=None, fmax: float = 0.02, steps: int = 200) -> dict:
