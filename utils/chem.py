@@ -457,8 +457,9 @@ def fingerprints(smiles_list, radius: int = 2, n_bits: int = 2048):
 
 
 def internal_diversity(smiles_list, max_n: int = 3000, seed: int = 0) -> float:
-    """1 - mean pairwise Tanimoto similarity of Morgan fingerprints (MOSES IntDiv1), on at most ``max_n``
-    distinct valid molecules drawn at random (the full pairwise matrix grows as n^2); 0.0 if fewer than two."""
+    """1 - mean pairwise Tanimoto similarity of 2048-bit Morgan fingerprints, on at most ``max_n`` distinct valid
+    molecules drawn at random (the full pairwise matrix grows as n^2); 0.0 if fewer than two. MOSES's IntDiv1 is the
+    same mean on 1024-bit fingerprints of all valid samples: :func:`utils.moses.internal_diversity`."""
     from rdkit import DataStructs
 
     smiles_list = _smiles_list(smiles_list, "internal_diversity", allow_empty=False)
