@@ -145,12 +145,10 @@ def fit(net, X, y, num_epochs: int = 2, batch_size: int = 128, lr: float = 0.01,
     y = _labels(y, len(X))
     if (X_test is None) != (y_test is None) or (evals_per_epoch and X_test is None):
         raise SettingError("X_test and y_test go together, and evals_per_epoch > 0 needs them: give both or neither")
-    test = None
-    if X_test is not None:
-        test = (_images(X_test, net, "X_test"), _labels(y_test, len(X_test), "y_test"))
     dev = _param(net).device
     X, y = X.to(dev), y.to(dev)
-    test = None if test is None else (test[0].to(dev), test[1].to(dev))
+    test = None if X_test is None else (_images(X_test, net, "X_test").to(dev),
+                                        _labels(y_test, len(X_test), "y_test").to(dev))
     hist = train(net, X, y, num_epochs, batch_size=batch_size, lr=lr, test=test, evals_per_epoch=evals_per_epoch)
     bad = next((i for i, v in enumerate(hist["loss"]) if not math.isfinite(v)), None)
     if bad is not None:
