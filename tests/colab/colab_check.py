@@ -39,13 +39,14 @@ COLAB_PACKAGES = ["numpy", "scipy", "pandas", "matplotlib", "pillow", "torch", "
                   "ipython==7.34.0", "ipykernel==6.17.1", "ipywidgets==7.7.1"]
 MAX_AGE_DAYS = 7               # then the environment is made anew: Colab moves to new releases often
 WHOLE = ("01", "06")            # notebooks run top to bottom in fast mode; the others run their set-up cell only
+COLAB_WIDGETS_7 = ("import ipywidgets\nassert ipywidgets.__version__.startswith('7.'), (\n"
+                   "    f'the install replaced Colab\\'s ipywidgets 7 by {ipywidgets.__version__}, which Colab cannot show')\n")
 WIDGET_PROBES = {               # cells run after the set-up cell: what a student sees must be a live widget
-    "03": ("import ipywidgets\nassert ipywidgets.__version__.startswith('7.'), (\n"
-           "    f'the install replaced Colab\\'s ipywidgets 7 by {ipywidgets.__version__}, which Colab cannot show')\n"
-           "from IPython.display import display\nfrom tqdm.auto import tqdm\n"
+    "03": ("from IPython.display import display\nfrom tqdm.auto import tqdm\n"
+           "from utils.widgets.playground import Playground\n"
            "display(Playground(dataset='xor'))\nfor _ in tqdm(range(3), desc='a tqdm bar'):\n    pass", 2),
-    "04": ("from IPython.display import display\n"
-           "display(images.KernelExplorer({'noise': np.random.default_rng(0).random((16, 16))}))", 1),
+    "04": ("from IPython.display import display\nfrom utils.widgets.kernel_explorer import KernelExplorer\n"
+           "display(KernelExplorer({'noise': np.random.default_rng(0).random((16, 16))}))", 1),
 }
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 KERNEL = "colab-like"
@@ -292,7 +293,7 @@ def main(argv=None) -> int:
             probe = WIDGET_PROBES.get(key)
             if probe:
                 what += " + its widgets"
-                cells = cells + [nbformat.v4.new_code_cell(probe[0])]
+                cells = cells + [nbformat.v4.new_code_cell(COLAB_WIDGETS_7 + probe[0])]
             run = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
             if key == next(iter(books)):
                 what += " (clones and installs the course)"
