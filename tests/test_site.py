@@ -51,7 +51,10 @@ def test_the_book_shows_the_student_edition_with_the_code_untouched():
     student = nbformat.reads(text, as_version=4)
     code = lambda nb: [c.source for c in nb.cells if c.cell_type == "code"]   # noqa: E731 (the cache's key)
     assert code(book) == code(student)
-    assert "../" not in book.cells[0].source and delivery.REPO_URL in book.cells[0].source
+    first = book.cells[0].source
+    assert first.startswith("# ") and "Student edition" in first.split("\n\n")[1], "the title, then the note"
+    assert "../" not in first and delivery.REPO_URL in first
+    assert not any("colab-badge" in delivery.tags(c) for c in book.cells)
     assert any("hide-input" in delivery.tags(c) for c in book.cells if "setup" in delivery.tags(c))
 
 

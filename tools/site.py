@@ -174,15 +174,18 @@ def data_page() -> str:
 
 
 def book_notebook(name: str, text: str) -> str:
-    """A student notebook as the site shows it: the Colab link cell gives way to the note on the edition (the
-    launch buttons open Colab), whose link to the instructor's edition points at the repository; the set-up cell's
-    code is folded. Code cells are untouched, so the execution cache still knows the notebook."""
+    """A student notebook as the site shows it: the Colab link cell goes (the launch buttons open Colab) and the note
+    on the edition, whose link to the instructor's edition points at the repository, follows the page's title; the
+    set-up cell's code is folded. Code cells are untouched, so the execution cache still knows the notebook."""
     nb = nbformat.reads(text, as_version=4)
-    first = nb.cells[0] if nb.cells else None
-    if first is not None and "colab-badge" in delivery.tags(first):
+    if nb.cells and "colab-badge" in delivery.tags(nb.cells[0]):
+        del nb.cells[0]
         note = delivery.STUDENT_NOTE.format(name=name).replace(f"](../{name})", f"]({_blob('notebooks/' + name)})")
-        first.source = note
-        first.metadata["tags"] = [t for t in delivery.tags(first) if t != "colab-badge"]
+        title = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
+        if title is None:
+            raise ValueError(f"{name}: no title cell (a markdown cell starting with '# ') for the site's page")
+        heading, _, rest = title.source.partition("\n")
+        title.source = f"{heading}\n\n{note}\n\n{rest.lstrip()}".rstrip() + "\n"
     for c in nb.cells:
         if "setup" in delivery.tags(c):
             c.metadata["tags"] = delivery.tags(c) + ["hide-input"]
