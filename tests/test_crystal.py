@@ -263,3 +263,38 @@ def test_chgnet_loads_offline_and_knows_fcc_palladium():
     assert crystal.chgnet_calculator() is pd_fcc.calc                  # loaded once
     assert -5.6 < pd_fcc.get_potential_energy() < -4.8                  # eV/atom (PBE: about -5.2)
     assert np.abs(pd_fcc.get_forces()).max() < 1e-3                     # by symmetry
+
+
+def test_chgnet_calculator_gives_chgnets_forces_and_stress_without_a_graph_of_them():
+    """The course's calculator asks autograd for first derivatives only: the energy, forces and stress are CHGNet's
+    own (same model, its own calculator), torch.autograd.grad is itself again afterwards, and the forces returned
+    carry no graph (which is what costs the memory)."""
+    import torch
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    calc = crystal.chgnet_calculator()
+    cell = bulk("Ni", "fcc", a=3.6, cubic=True)                 # 4 Ni, with H in 4 octahedral holes (NiH)
+    cell += Atoms("H4", scaled_positions=[(0.5, 0.5, 0.5), (0.5, 0, 0), (0, 0.5, 0), (0, 0, 0.5)], cell=cell.cell)
+    cell.rattle(0.05, seed=0)
+    ours, theirs = cell.copy(), cell.copy()
+    grad = torch.autograd.grad
+    ours.calc = calc
+    theirs.calc = CHGNetCalculator(calc.model, use_device="cpu", on_isolated_atoms="ignore")
+    assert abs(ours.get_potential_energy() - theirs.get_potential_energy()) < 1e-5
+    assert np.abs(ours.get_forces() - theirs.get_forces()).max() < 1e-4
+    assert np.abs(ours.get_stress() - theirs.get_stress()).max() < 1e-5
+    assert np.abs(ours.get_forces()).max() > 0.05, "rattled: the forces are not zero, so the test compares something"
+    assert torch.autograd.grad is grad
+    seen = {}
+    original = torch.autograd.grad
+
+    def spy(*args, **kwargs):
+        seen.setdefault("create_graph", []).append(kwargs.get("create_graph"))
+        return original(*args, **kwargs)
+
+    torch.autograd.grad = spy
+    try:
+        calc.calculate(cell.copy(), ["energy", "forces", "stress"], [])
+    finally:
+        torch.autograd.grad = original
+    assert seen["create_graph"] and not any(seen["create_graph"]), seen
