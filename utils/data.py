@@ -52,20 +52,17 @@ _CGAN = "https://raw.githubusercontent.com/asmanouira/CrystalGAN/6b986151c9c80cf
 MANIFEST: dict[str, DataSet] = {
     "mnist": DataSet(
         "mnist",
-        (
-            DataFile("MNIST/raw/train-images-idx3-ubyte.gz",
-                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST + "train-images-idx3-ubyte.gz",
-                     unpacked_sha256="ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-            DataFile("MNIST/raw/train-labels-idx1-ubyte.gz",
-                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST + "train-labels-idx1-ubyte.gz",
-                     unpacked_sha256="65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-            DataFile("MNIST/raw/t10k-images-idx3-ubyte.gz",
-                     "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", _MNIST + "t10k-images-idx3-ubyte.gz",
-                     unpacked_sha256="0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-            DataFile("MNIST/raw/t10k-labels-idx1-ubyte.gz",
-                     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", _MNIST + "t10k-labels-idx1-ubyte.gz",
-                     unpacked_sha256="ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-        ),
+        tuple(DataFile("MNIST/raw/" + name, sha256, _MNIST + name, unpacked_sha256=unpacked)
+              for name, sha256, unpacked in (   # name, sha256 of the .gz, sha256 of the unpacked file
+                  ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                   "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+                  ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                   "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+                  ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                   "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+                  ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                   "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+              )),
         licence="as distributed by Y. LeCun, C. Cortes and C. J. C. Burges",
         citation="LeCun, Bottou, Bengio, Haffner (1998), Proc. IEEE 86(11):2278-2324, doi:10.1109/5.726791",
     ),
