@@ -272,11 +272,11 @@ def test_the_widgets_of_03_and_04_display_with_colabs_ipywidgets_7(monkeypatch):
             InteractiveShell.clear_instance()
 
 
-@pytest.mark.parametrize("key", ["03", "04"])
-def test_the_colab_checks_widget_probes_run_after_their_set_up_cell(key):
-    """The Colab-like check runs each probe after the notebook's set-up cell, on Colab's ipywidgets 7; here the same
-    cells run in this environment's kernel, so that a probe naming something the course no longer has fails in the
-    unit tests and not only in the Colab-like check."""
+@pytest.mark.parametrize("key", ["03", "04", "09"])
+def test_the_colab_checks_probes_run_after_their_set_up_cell(key):
+    """The Colab-like check runs each probe after the notebook's set-up cell, in its Colab-like environment; here the
+    same cells run in this environment's kernel, so that a probe naming something the course no longer has fails in
+    the unit tests and not only in the Colab-like check."""
     import importlib.util
 
     import nbclient
@@ -287,9 +287,10 @@ def test_the_colab_checks_widget_probes_run_after_their_set_up_cell(key):
     spec.loader.exec_module(cc)
     path = next((ROOT / "notebooks").glob(f"{key}_*.ipynb"))
     nb = nbformat.read(path, as_version=4)
-    code, widgets = cc.WIDGET_PROBES[key]
+    assert set(cc.PROBES) == {"03", "04", "09"}, "a new probe: add it to this test's parameters"
+    _, code, widgets = cc.PROBES[key]
     run = nbformat.v4.new_notebook(cells=[cc.setup_cell(nb), nbformat.v4.new_code_cell(code)], metadata=nb.metadata)
-    nbclient.NotebookClient(run, timeout=300, kernel_name="python3",
+    nbclient.NotebookClient(run, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     shown = [o for o in run.cells[-1].outputs if cc.WIDGET_MIME in o.get("data", {})]
     assert len(shown) >= widgets, f"{len(shown)} widget(s) displayed, {widgets} expected"

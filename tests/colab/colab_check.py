@@ -12,8 +12,8 @@
    into ``/content/nn-materials-course`` as on Colab (that folder is made by this check and removed at the end)
    and pip-installs it. First, a download that fails and an install that fails must each stop the cell with the
    block's clear message. Then every set-up cell runs, notebooks 01 and 06 of the student edition (what the badges
-   open: every answer cell empty) run whole in fast mode, and the widgets
-   of 03 and 04 (and a tqdm bar) must display as ipywidgets 7 widgets.
+   open: every answer cell empty) run whole in fast mode, the widgets of 03 and 04 (and a tqdm bar) must display as
+   ipywidgets 7 widgets, and CHGNet (09's Going further 3) must give fcc Pd a sane energy.
 
 Prints a table and exits 1 on any failure. The clone takes the committed HEAD: commit first, or pass ``--repo``.
 
@@ -41,12 +41,18 @@ MAX_AGE_DAYS = 7               # then the environment is made anew: Colab moves 
 WHOLE = ("01", "06")            # notebooks run top to bottom in fast mode; the others run their set-up cell only
 COLAB_WIDGETS_7 = ("import ipywidgets\nassert ipywidgets.__version__.startswith('7.'), (\n"
                    "    f'the install replaced Colab\\'s ipywidgets 7 by {ipywidgets.__version__}, which Colab cannot show')\n")
-WIDGET_PROBES = {               # cells run after the set-up cell: what a student sees must be a live widget
-    "03": ("from IPython.display import display\nfrom tqdm.auto import tqdm\n"
+PROBES = {                      # cells run after the set-up cell: (what they check, code, widgets it must display)
+    "03": ("its widgets",
+           "from IPython.display import display\nfrom tqdm.auto import tqdm\n"
            "from utils.widgets.playground import Playground\n"
            "display(Playground(dataset='xor'))\nfor _ in tqdm(range(3), desc='a tqdm bar'):\n    pass", 2),
-    "04": ("from IPython.display import display\nfrom utils.widgets.kernel_explorer import KernelExplorer\n"
+    "04": ("its widgets",
+           "from IPython.display import display\nfrom utils.widgets.kernel_explorer import KernelExplorer\n"
            "display(KernelExplorer({'noise': np.random.default_rng(0).random((16, 16))}))", 1),
+    "09": ("CHGNet",             # Going further 3's potential: installed, its weights from the wheel, a sane energy
+           "from ase.build import bulk\nfrom utils import crystal\n"
+           "pd_fcc = bulk('Pd', 'fcc', a=3.89)\npd_fcc.calc = crystal.chgnet_calculator()\n"
+           "e = pd_fcc.get_potential_energy()\nassert -5.6 < e < -4.8, f'CHGNet: fcc Pd at {e:.2f} eV/atom'", 0),
 }
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 KERNEL = "colab-like"
@@ -290,10 +296,10 @@ def main(argv=None) -> int:
                 what, cells = f"{name}: whole, fast mode", nb.cells
             else:
                 what, cells = f"{name}: set-up cell", [setup_cell(nb)]
-            probe = WIDGET_PROBES.get(key)
-            if probe:
-                what += " + its widgets"
-                cells = cells + [nbformat.v4.new_code_cell(COLAB_WIDGETS_7 + probe[0])]
+            label, code, widgets = PROBES.get(key, (None, None, 0))
+            if code:
+                what += f" + {label}"
+                cells = cells + [nbformat.v4.new_code_cell((COLAB_WIDGETS_7 if widgets else "") + code)]
             run = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
             if key == next(iter(books)):
                 what += " (clones and installs the course)"
@@ -301,10 +307,10 @@ def main(argv=None) -> int:
             problems = errors(run)
             if exc is not None and not problems:
                 problems = [f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"]
-            if probe and not problems:
+            if widgets and not problems:
                 shown = [o for o in run.cells[-1].get("outputs", []) if WIDGET_MIME in o.get("data", {})]
-                if len(shown) < probe[1]:
-                    problems = [f"{len(shown)} widget(s) displayed, {probe[1]} expected"]
+                if len(shown) < widgets:
+                    problems = [f"{len(shown)} widget(s) displayed, {widgets} expected"]
             row(what, not problems, seconds, "; ".join(problems)[:400] or (slowest(run) if key in WHOLE else ""))
 
     wall = time.perf_counter() - t_start
