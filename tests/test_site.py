@@ -28,6 +28,7 @@ def test_landing_page_has_every_notebook_its_plan_and_the_readmes_table():
         title, _ = delivery._title_and_intro(nb)
         assert f"[{title}](student/{stem}.ipynb)" in page, stem
         assert f"](student/{stem}.ipynb)" in page
+        assert f'<a href="slides/{stem}.slides.html">slides</a>' in page, f"{stem}: no link to its deck"
         assert "core path" in site.plan_summary(nb), f"{p}: no plan cell with a core-path row"
     for row in readme_rows:        # the times column, as `make times` wrote it, is on the page
         assert row.split("|")[-2].strip() in page

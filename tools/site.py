@@ -8,7 +8,9 @@ its own execution cache (jupyter-cache keys a notebook on its code, not on the m
 built from the manifest in ``utils/data.py`` and the README's Data table, and the student edition's notebooks (built
 from the notebooks as committed, as ``make student`` would, outputs stripped: what the launch and download buttons
 give a student; ``--worktree``: from the working tree). The HTML lands in ``build/book*/_build/html/``; the executed notebooks in
-``build/book*/_build/jupyter_execute/student/`` (the slides and ``make test-student EXECUTED=...`` read them).
+``build/book*/_build/jupyter_execute/student/`` (the slides and ``make test-student EXECUTED=...`` read them). The
+site carries the slide decks too, with those notebooks' figures, in ``_build/html/slides/`` (as ``make slides``
+writes them), linked from the landing page.
 
 The notebooks that the cache does not hold are executed first, two at a time (``COURSE_SITE_JOBS``), into the cache
 that Sphinx then reads. A cell that raises stops the build, naming the notebook and the error; ``--strict`` makes every Sphinx warning an error
@@ -142,10 +144,14 @@ def landing_page(nbs: dict, fast: bool) -> str:
     lines += notebook_table()
     lines += ["", "## The plan of each notebook", "",
               "Every notebook has a **core path** that fits a 60-minute practical, then **going-further** sections "
-              "for a second session or home. The full plan, section by section, is at the top of each notebook.", ""]
+              "for a second session or home. The full plan, section by section, is at the top of each notebook. "
+              "Each notebook's **slides** (reveal.js: the instructor's edition, with the figures of these pages) work offline: "
+              "`f` full screen, `s` speaker view, `Esc` the overview.", ""]
     for name, nb in nbs.items():
         title, _ = delivery._title_and_intro(nb)
-        lines.append(f"- [{title}](student/{Path(name).stem}.ipynb): {plan_summary(nb)}.")
+        stem = Path(name).stem
+        lines.append(f"- [{title}](student/{stem}.ipynb): {plan_summary(nb)}; "
+                     f'<a href="slides/{stem}.slides.html">slides</a>.')   # raw HTML: the decks are not Sphinx pages
     lines += ["", "The data sets and their licences: [Data](data.md).", ""]
     return "\n".join(lines)
 
@@ -383,6 +389,10 @@ def build(fast: bool, strict: bool = False, ref: str | None = "HEAD") -> Path:
                          f"in {(src / '_build' / 'html' / 'reports').relative_to(ROOT)}/")
     write_executed(src)
     html = html_dir(fast)
+    from tools import slides   # the decks, with the figures just executed, next to the pages that link to them
+
+    decks = slides.build(html / "slides", executed_dir(fast))
+    print(f"{len(decks)} slide decks in {(html / 'slides').relative_to(ROOT)}/", flush=True)
     size = vendor.tree_size(html)
     print(f"site in {html.relative_to(ROOT)}/index.html: {size / 2**20:.1f} MiB, "
           f"built in {time.perf_counter() - t0:.0f} s", flush=True)

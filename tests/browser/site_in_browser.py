@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Real-browser test of the course's website and slide decks (`make browser-test-site`, run by .ci/run).
 
-Serves the built site (``make site``: build/book*/_build/html) and the decks (``make slides``: build/slides) on
+Serves the built site (``make site``: build/book*/_build/html) and the decks it links to (its ``slides/``; without a
+site, ``make slides``' build/slides) on
 127.0.0.1, and drives Debian's Chromium with Playwright, every request to another host aborted (a lecture hall
 without network):
 - the site at 1280 x 800: the landing page, the data page and three notebook pages; fails on a console error, a
@@ -188,7 +189,8 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--site", type=Path, help="the site's HTML folder (default: build/book-fast, then build/book)")
-    ap.add_argument("--slides", type=Path, default=ROOT / "build" / "slides")
+    ap.add_argument("--slides", type=Path, help="the decks' folder (default: the site's slides/, which its landing "
+                                                  "page links to; without a site, make slides' build/slides)")
     ap.add_argument("--decks", nargs="*", default=["01", "05", "09"], help="decks to step through (number prefixes)")
     ap.add_argument("--no-site", action="store_true")
     args = ap.parse_args(argv)
@@ -197,6 +199,7 @@ def main(argv=None) -> int:
         return 2
     site = args.site or next((d for d in (ROOT / "build/book-fast/_build/html", ROOT / "build/book/_build/html")
                               if (d / "intro.html").exists()), None)
+    slides = args.slides or (site / "slides" if site and (site / "slides").is_dir() else ROOT / "build" / "slides")
     t0 = time.time()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
@@ -208,10 +211,11 @@ def main(argv=None) -> int:
             else:
                 log(f"site: {site}")
                 check_site(browser, site)
-        decks = sorted(args.slides.glob("*.slides.html"))
+        log(f"decks: {slides}")
+        decks = sorted(slides.glob("*.slides.html"))
         chosen = [d for d in decks if any(d.name.startswith(k) for k in args.decks)]
-        expect(len(chosen) == len(args.decks), f"decks {args.decks} built in {args.slides} (make slides)")
-        server, base = serve(args.slides)
+        expect(len(chosen) == len(args.decks), f"decks {args.decks} built in {slides} (make site, or make slides)")
+        server, base = serve(slides)
         for d in chosen:
             check_deck(browser, base, d.name.removesuffix(".slides.html"))
         server.shutdown()
