@@ -182,22 +182,34 @@ def make_kernel(home: Path, python: Path) -> None:
 
 
 def errors(nb) -> list[str]:
-    """Every error shown in the notebook's outputs (also those IPython prints while displaying an object)."""
-    return [f"cell {i}: {o.get('ename')}: {(o.get('evalue') or '').strip().partition(chr(10))[0]}"
+    """Every error shown in the notebook's outputs (also those IPython prints while displaying an object): its first
+    line, and its last where it has more (the set-up cell's messages end with the failing command's stderr)."""
+    def said(text: str) -> str:
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        return " ... ".join(lines[:1] + lines[-1:]) if len(lines) > 1 else "".join(lines)
+
+    return [f"cell {i}: {o.get('ename')}: {said(o.get('evalue') or '')}"
             for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
 def execute(nb, env: dict, cwd: Path, allow_errors: bool = False, timeout: int = 900) -> tuple:
-    """Run ``nb`` in a fresh Colab-like kernel; returns (seconds, exception or None)."""
+    """Run ``nb`` in a fresh Colab-like kernel; returns (seconds, exception or None). The kernel talks over Unix
+    sockets in a folder of its own, not TCP ports: CI starts other kernels meanwhile (the site's build), and a port
+    picked free can be taken by one of them before this kernel binds it ("Address already in use")."""
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     t0 = time.perf_counter()
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, allow_errors=allow_errors,
-                       resources={"metadata": {"path": str(cwd)}}).execute(env=env)
-        failure = None
-    except Exception as exc:  # noqa: BLE001 - reported in the table
-        failure = exc
+    with tempfile.TemporaryDirectory(prefix="colab-kernel-") as sockets:
+        try:
+            km = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(Path(sockets) / "kernel"))
+            NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL, allow_errors=allow_errors,
+                           resources={"metadata": {"path": str(cwd)}}).execute(env=env)
+            failure = None
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            failure = exc
     return time.perf_counter() - t0, failure
 
 
@@ -311,7 +323,7 @@ def main(argv=None) -> int:
                 shown = [o for o in run.cells[-1].get("outputs", []) if WIDGET_MIME in o.get("data", {})]
                 if len(shown) < widgets:
                     problems = [f"{len(shown)} widget(s) displayed, {widgets} expected"]
-            row(what, not problems, seconds, "; ".join(problems)[:400] or (slowest(run) if key in WHOLE else ""))
+            row(what, not problems, seconds, "; ".join(problems)[:600] or (slowest(run) if key in WHOLE else ""))
 
     wall = time.perf_counter() - t_start
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
