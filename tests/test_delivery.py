@@ -145,12 +145,14 @@ def test_a_test_that_needs_missing_data_skips_with_the_reason(tmp_path, monkeypa
 def _run_colab_block(monkeypatch, returncodes):
     """Execute the Colab block as on Colab (``google.colab`` imported), with each command it runs answered by the
     next exit status of ``returncodes``; returns the commands run and the fake ``sys`` the block worked on."""
+    import os
     import subprocess
     import types
 
-    from tools.delivery import colab_block
+    from tools.delivery import CLONE_DIR, colab_block
 
     calls = []
+    isdir = os.path.isdir
 
     def fake_run(command, **kwargs):
         assert isinstance(command, list), "commands are argument lists (no shell)"
@@ -161,6 +163,8 @@ def _run_colab_block(monkeypatch, returncodes):
                                      executable="/usr/bin/python3", path=[])
     with monkeypatch.context() as m:
         m.setattr(subprocess, "run", fake_run)
+        # as on a fresh Colab runtime, whatever this machine holds there (`make colab-check` clones into it meanwhile)
+        m.setattr(os.path, "isdir", lambda path: False if str(path) == CLONE_DIR else isdir(path))
         exec(compile("\n".join(colab_block()), "<colab block>", "exec"), {"sys": fake_sys})  # plain Python
     return calls, fake_sys
 
