@@ -241,6 +241,11 @@ def test_relax_lowers_the_energy_and_refuses_a_broken_cell():
     dense = Atoms("Pd2H12", scaled_positions=np.random.default_rng(0).random((14, 3)), cell=[3, 3, 3], pbc=True)
     with pytest.raises(SettingError, match="denser than any metal hydride"):   # 1.9 A^3 per atom (a training cell)
         crystal.relax(dense, EMT())
+    # relaxable says beforehand what relax accepts (09 picks its structures with it)
+    assert crystal.relaxable(squeezed) and not crystal.relaxable(flat) and not crystal.relaxable(dense)
+    assert not crystal.relaxable(Atoms(cell=[3, 3, 3], pbc=True))                 # empty
+    edge = Atoms("Pd", cell=np.eye(3) * (1.01 * crystal.MIN_VOLUME_PER_ATOM) ** (1 / 3), pbc=True)   # just above
+    assert crystal.relaxable(edge) and not crystal.relaxable(Atoms("Pd2", cell=edge.cell, pbc=True))
 
 
 def test_relax_stops_a_collapsing_cell(monkeypatch):

@@ -469,6 +469,23 @@ class _Collapsed(Exception):
     """Raised by :func:`relax`'s watch to stop a collapsing cell."""
 
 
+def _refusal(atoms) -> str | None:
+    """Why :func:`relax` refuses ``atoms`` (a sentence), or None when it accepts them."""
+    if not (len(atoms) and is_sane(atoms)):
+        return f"{formula(atoms)}: only a non-empty structure with a sane cell (crystal.is_sane) can be relaxed"
+    if atoms.get_volume() / len(atoms) < MIN_VOLUME_PER_ATOM:
+        return (f"{formula(atoms)} packs {len(atoms)} atoms into {atoms.get_volume():.1f} A^3 "
+                f"({atoms.get_volume() / len(atoms):.1f} A^3 per atom, below MIN_VOLUME_PER_ATOM = "
+                f"{MIN_VOLUME_PER_ATOM}): denser than any metal hydride, so it is not relaxed")
+    return None
+
+
+def relaxable(atoms) -> bool:
+    """Whether :func:`relax` accepts ``atoms``: a non-empty structure with a sane cell (:func:`is_sane`) and at
+    least :data:`MIN_VOLUME_PER_ATOM` angstrom^3 per atom."""
+    return _refusal(_atoms(atoms)) is None
+
+
 def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_cell: int = 200,
           relax_cell: bool = True) -> dict:
     """Relax a copy of ``atoms`` with ASE's FIRE optimiser: first the positions in the fixed cell (at most
@@ -487,13 +504,9 @@ def relax(atoms, calc=None, fmax: float = 0.05, steps_fixed: int = 100, steps_ce
     fmax = number("fmax", fmax, 0, lo_open=True, hint="a force in eV/angstrom such as 0.05")
     steps_fixed, steps_cell = whole("steps_fixed", steps_fixed, 0), whole("steps_cell", steps_cell, 0)
     start = _atoms(atoms).copy()
-    if not (len(start) and is_sane(start)):
-        raise SettingError(f"{formula(start)}: only a non-empty structure with a sane cell (crystal.is_sane) can be "
-                           "relaxed")
-    if start.get_volume() / len(start) < MIN_VOLUME_PER_ATOM:
-        raise SettingError(f"{formula(start)} packs {len(start)} atoms into {start.get_volume():.1f} A^3 "
-                           f"({start.get_volume() / len(start):.1f} A^3 per atom, below MIN_VOLUME_PER_ATOM = "
-                           f"{MIN_VOLUME_PER_ATOM}): denser than any metal hydride, so it is not relaxed")
+    refusal = _refusal(start)
+    if refusal:
+        raise SettingError(refusal)
     a = start.copy()
     a.calc = calc if calc is not None else chgnet_calculator()
     n, v0 = len(a), start.get_volume()
