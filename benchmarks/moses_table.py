@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path[:0] = [str(HERE.parent), str(HERE)]   # the course, and the scripts beside this one
 
 import torch  # noqa: E402
 
@@ -67,15 +67,13 @@ def sample_smiles_lstm(n: int) -> list[str]:
 
 def sample_chem_vae(n: int) -> list[str]:
     """Notebook 07's prior samples: z ~ N(0, I) (torch seed 1), read by decode_beam with a beam of width 5."""
-    from torch import nn
+    from train_checkpoints import chem_vae_model   # the checkpoint's network, built where it is trained
 
-    from utils.lessons.vae import SmilesDecoder, SmilesEncoder, decode_beam
+    from utils.lessons.vae import decode_beam
 
     state = checkpoints.load("chem_vae")
     vocab = chem.Vocab(state["tokens"])
-    net = nn.ModuleDict({"encoder": SmilesEncoder(len(vocab), **state["config"]),
-                         "decoder": SmilesDecoder(len(vocab), **state["config"])})
-    checkpoints.load_into(net, "chem_vae", state)
+    net = checkpoints.load_into(chem_vae_model(vocab), "chem_vae", state)
     torch.manual_seed(1)
     z = torch.randn(n, state["config"]["latent_dim"])
     return decode_beam(net["decoder"], vocab, z, width=5)
@@ -174,7 +172,6 @@ def run_one(prefix: str, n: int, reuse: bool, threads: int | None, out_dir: Path
 
 
 def _machine(threads) -> str:
-    sys.path.insert(0, str(HERE))
     from run import machine
 
     return machine() + f", torch threads {threads or torch.get_num_threads()}"
