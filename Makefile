@@ -136,7 +136,7 @@ slides: install
 site: install
 	COURSE_DATA="$(COURSE_DATA)" $(PY) -m tools.site $(if $(FAST),--fast,) $(if $(STRICT),--strict,)
 
-# The site and three decks in headless Chromium, network blocked (after make site FAST=1 and make slides).
+# The site and three of its decks in headless Chromium, network blocked (after make site FAST=1).
 .PHONY: browser-test-site
 browser-test-site: install
 	$(PY) -m pip install -q "playwright>=1.40"
