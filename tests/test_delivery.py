@@ -225,14 +225,20 @@ def test_the_course_package_keeps_colabs_ipywidgets_7():
     assert widgets.specifier.contains("7.7.1") and not widgets.specifier.contains("7.5.1"), widgets
 
 
-def test_colab_check_restores_its_venv_to_the_colab_like_base():
-    """`make colab-check` reuses its virtual environment: what the previous run installed is removed, what it
-    changed is put back, so that every run installs the course into a Colab-like environment afresh."""
+def _colab_check():
+    """tests/colab/colab_check.py as a module (a script, not a package: loaded from its file)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("colab_check", ROOT / "tests" / "colab" / "colab_check.py")
     cc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cc)
+    return cc
+
+
+def test_colab_check_restores_its_venv_to_the_colab_like_base():
+    """`make colab-check` reuses its virtual environment: what the previous run installed is removed, what it
+    changed is put back, so that every run installs the course into a Colab-like environment afresh."""
+    cc = _colab_check()
     base = {"numpy": "2.4.6", "torch": "2.14.1", "ipywidgets": "7.7.1"}
     now = {"numpy": "2.2.0", "torch": "2.14.1", "ipywidgets": "7.7.1", "rdkit": "2025.9.1",
            "nn-materials-course": "0.1.0"}
@@ -281,14 +287,10 @@ def test_the_colab_checks_probes_run_after_their_set_up_cell(key):
     """The Colab-like check runs each probe after the notebook's set-up cell, in its Colab-like environment; here the
     same cells run in this environment's kernel, so that a probe naming something the course no longer has fails in
     the unit tests and not only in the Colab-like check."""
-    import importlib.util
-
     import nbclient
     import nbformat
 
-    spec = importlib.util.spec_from_file_location("colab_check", ROOT / "tests" / "colab" / "colab_check.py")
-    cc = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cc)
+    cc = _colab_check()
     path = next((ROOT / "notebooks").glob(f"{key}_*.ipynb"))
     nb = nbformat.read(path, as_version=4)
     assert set(cc.PROBES) == {"03", "04", "09"}, "a new probe: add it to this test's parameters"
