@@ -106,7 +106,7 @@ def _valid(samples, func: str):
 def _features(canon, chunk: int = 1000):
     """What the metrics after validity need from the canonical SMILES ``canon``, computed ``chunk`` molecules at a
     time (never all molecules in memory at once): (the canonical SMILES written once more from each molecule, as
-    MOSES does for unique@k and novelty; packed Morgan fingerprints; fragment counts; scaffold counts).
+    MOSES does for unique@k and novelty; Morgan fingerprints, 0/1 bits; fragment counts; scaffold counts).
 
     MOSES reads the canonical strings back as molecules; in the rare case where RDKit cannot read its own canonical
     SMILES, that molecule is left out here (where MOSES would stop)."""
@@ -118,10 +118,10 @@ def _features(canon, chunk: int = 1000):
         if not mols:
             continue
         again += [Chem.MolToSmiles(m) for m in mols]
-        fps.append(np.packbits(morgan_fingerprints(mols), axis=1))
+        fps.append(morgan_fingerprints(mols))
         frag.update(fragments(mols))
         scaf.update(scaffolds(mols))
-    fps = np.concatenate(fps) if fps else np.zeros((0, FP_BITS // 8), dtype=np.uint8)
+    fps = np.concatenate(fps) if fps else np.zeros((0, FP_BITS), dtype=np.uint8)
     return again, fps, frag, scaf
 
 
@@ -487,7 +487,6 @@ def moses_metrics(samples, k: int = 10_000, fcd: bool = True, train=None, device
         out["FCD/Test"] = frechet_distance(ref["fcd_mu"], ref["fcd_sigma"], mu, sigma)
     out["Frag/Test"] = cos_similarity(ref["frag"], frag)
     out["Scaf/Test"] = cos_similarity(ref["scaf"], scaf)
-    fps = np.unpackbits(fps, axis=1)
     out["SNN/Test"] = snn(fps, test_fingerprints())
     out["IntDiv"] = internal_diversity(fps)
     del fps
